@@ -1,0 +1,90 @@
+import Type, { type Static, type TObject, type TSchema } from 'typebox'
+import Value from 'typebox/value'
+
+/**
+ * Thrown when the environment does not satisfy a service's configuration schema. Its message
+ * names every offending variable, so a misconfigured pod says exactly what to fix.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`)
+  }
+}
+
+export interface ConfigProblem {
+  variable: string
+  message: string
+}
+
+/** Values of variables whose names look secret are never echoed into messages or logs. */
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL|URL/
+
+/**
+ * Reads the variables a schema declares from `env`, converts them (numbers, booleans),
+ * fills defaults, and validates. Variables the schema does not declare are ignored; an empty
+ * string counts as unset so `FOO=` falls back to the default.
+ */
+export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv = process.env): Readonly<Static<T>> {
+  const raw: Record<string, string> = {}
+  for (const name of Object.keys(schema.properties)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') raw[name] = value
+  }
+  const candidate = Value.Default(schema, Value.Convert(schema, structuredClone(raw)))
+  if (Value.Check(schema, candidate)) return Object.freeze(candidate) as Readonly<Static<T>>
+
+  const problems: ConfigProblem[] = []
+  for (const error of Value.Errors(schema, candidate)) {
+    if (error.keyword === 'required') {
+      const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? []
+      for (const variable of missing) {
+        if (!(variable in raw)) problems.push({ variable, message: `is required but not set${expectation(schema.properties[variable])}` })
+      }
+      continue
+    }
+    const variable = error.instancePath.split('/')[1]
+    if (variable === undefined || problems.some((p) => p.variable === variable)) continue
+    const given = raw[variable]
+    const shown = given === undefined || SECRET_NAME.test(variable) ? '' : ` (got "${given}")`
+    problems.push({ variable, message: `${error.message}${shown}${expectation(schema.properties[variable])}` })
+  }
+  throw new ConfigError(problems)
+}
+
+function expectation(schema: TSchema | undefined): string {
+  const description = (schema as { description?: string } | undefined)?.description
+  return description === undefined ? '' : `; expected ${description}`
+}
+
+/**
+ * For a service entry point: a bad configuration stops the process with exit code 1 and the
+ * message on stderr, before anything else starts.
+ */
+export function loadConfigOrExit<T extends TObject>(service: string, schema: T, env: NodeJS.ProcessEnv = process.env): Readonly<Static<T>> {
+  try {
+    return loadConfig(schema, env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`${service}: ${error.message}\n`)
+    process.exit(1)
+  }
+}
+
+/** Building blocks for the variables DESIGN.md names, so every service spells them the same. */
+export const env = {
+  port: (fallback: number) => Type.Integer({ minimum: 1, maximum: 65_535, default: fallback, description: 'a TCP port (1-65535)' }),
+  host: (fallback = '0.0.0.0') => Type.String({ minLength: 1, default: fallback, description: 'an address to listen on' }),
+  mongoUrl: () => Type.String({ pattern: '^mongodb(\\+srv)?://[^\\s]+$', description: 'a mongodb:// or mongodb+srv:// connection string' }),
+  kafkaBrokers: () =>
+    Type.String({ pattern: '^[^\\s,:]+:[0-9]{1,5}(,[^\\s,:]+:[0-9]{1,5})*$', description: 'a comma-separated list of host:port' }),
+  httpUrl: () => Type.String({ pattern: '^https?://[^\\s]+$', description: 'an http:// or https:// URL' }),
+  logLevel: () =>
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' }
+    ),
+  flag: (fallback: boolean) => Type.Boolean({ default: fallback, description: 'true or false' })
+}
+
+export { Type }

@@ -1,0 +1,14 @@
+export {
+  DEFAULT_KAFKA_VERSION,
+  ensureKafkaRuntime,
+  ensureTopics,
+  type KafkaOptions,
+  startKafka,
+  stopKafka,
+  type TopicSpec,
+  waitForKafka
+} from './kafka.js'
+export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
+export { cacheDir, repoRoot, stateDir } from './paths.js'
+export { POLYSHOP_TOPICS, type StackEndpoints, type StackProfile, stackProfile, stackStatus, startStack, stopStack } from './stack.js'
+export { MissingToolError } from './tools.js'

@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Kafka, logLevel } from 'kafkajs'
+import { cacheDir } from './paths.js'
+import { isPortOpen, runningPid, spawnDaemon, stopDaemon, waitUntil } from './processes.js'
+import { requireJava, requireMaven, runStep } from './tools.js'
+
+/**
+ * The Kafka line Strimzi 1.2 runs in the cluster, so local runs and tests meet the same
+ * broker. kafkajs 2.2.4 works against it (idempotent producer, consumer groups, admin):
+ * the packages/events and packages/outbox tests prove it on every run.
+ */
+export const DEFAULT_KAFKA_VERSION = '4.3.1'
+const LOG4J_VERSION = '2.25.3'
+
+export interface KafkaOptions {
+  dir: string
+  port: number
+  controllerPort: number
+  version?: string
+  /** JVM heap; the broker is happy with little on a laptop or CI box. */
+  heap?: string
+}
+
+export function kafkaVersion(options: Pick<KafkaOptions, 'version'>): string {
+  return options.version ?? process.env.DEVSTACK_KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION
+}
+
+/**
+ * The broker's jars, resolved from Maven Central with Maven into the cache once
+ * (org.apache.kafka:kafka_2.13 and its runtime dependencies, plus a log4j binding).
+ */
+export function ensureKafkaRuntime(version: string): string {
+  const libs = join(cacheDir(), `kafka-${version}`, 'libs')
+  if (existsSync(join(libs, `kafka_2.13-${version}.jar`))) return libs
+  requireMaven()
+  const work = join(cacheDir(), `kafka-${version}.download-${process.pid}`)
+  rmSync(work, { recursive: true, force: true })
+  mkdirSync(work, { recursive: true })
+  writeFileSync(join(work, 'pom.xml'), kafkaPom(version))
+  runStep(
+    `fetching Apache Kafka ${version} from Maven Central`,
+    'mvn',
+    ['-B', '-q', 'dependency:copy-dependencies', `-DoutputDirectory=${join(work, 'libs')}`, '-DincludeScope=runtime'],
+    { cwd: work }
+  )
+  // Publish atomically so a concurrent or interrupted start never sees half a directory.
+  mkdirSync(join(cacheDir(), `kafka-${version}`), { recursive: true })
+  rmSync(libs, { recursive: true, force: true })
+  renameSync(join(work, 'libs'), libs)
+  rmSync(work, { recursive: true, force: true })
+  return libs
+}
+
+function kafkaPom(version: string): string {
+  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.polyshop.devstack</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>${version}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${version}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>${LOG4J_VERSION}</version></dependency>
+  </dependencies>
+</project>
+`
+}
+
+function serverProperties(options: KafkaOptions): string {
+  return [
+    '# Written by polyshop devstack: a single-node KRaft broker for development and tests.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${options.controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${options.port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${join(options.dir, 'data')}`,
+    // Topics are created on purpose, never by a typo in a consumer.
+    'auto.create.topics.enable=false',
+    'num.partitions=3',
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    ''
+  ].join('\n')
+}
+
+const LOG4J2 = `status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.server.name = kafka.server.KafkaRaftServer
+logger.server.level = info
+`
+
+function files(dir: string) {
+  return {
+    properties: join(dir, 'server.properties'),
+    log4j: join(dir, 'log4j2.properties'),
+    data: join(dir, 'data'),
+    log: join(dir, 'kafka.log'),
+    pid: join(dir, 'kafka.pid')
+  }
+}
+
+export function kafkaPid(dir: string): number | undefined {
+  return runningPid(files(dir).pid)
+}
+
+/** Starts the broker (formatting its storage on first start) and waits until it serves. */
+export async function startKafka(options: KafkaOptions): Promise<{ brokers: string; pid: number }> {
+  const brokers = `127.0.0.1:${options.port}`
+  const f = files(options.dir)
+  const running = kafkaPid(options.dir)
+  if (running !== undefined) {
+    await waitForKafka(brokers, { timeoutMs: 60_000, pid: running, logFile: f.log })
+    return { brokers, pid: running }
+  }
+  for (const port of [options.port, options.controllerPort]) {
+    if (await isPortOpen(port)) {
+      throw new Error(`port ${port} is already in use by another program; choose other ports (DEVSTACK_KAFKA_PORT) or stop it`)
+    }
+  }
+  requireJava(17)
+  const version = kafkaVersion(options)
+  const libs = ensureKafkaRuntime(version)
+  mkdirSync(options.dir, { recursive: true })
+  writeFileSync(f.properties, serverProperties(options))
+  writeFileSync(f.log4j, LOG4J2)
+  const classpath = `${libs}/*`
+  const jvm = [
+    `-Xms${options.heap ?? '256m'}`,
+    `-Xmx${options.heap ?? '512m'}`,
+    '-XX:+UseG1GC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${f.log4j}`
+  ]
+  const formatted = existsSync(f.data) && readdirSync(f.data).includes('meta.properties')
+  if (!formatted) {
+    // KRaft storage needs a cluster id written once before the first start.
+    const clusterId = randomBytes(16).toString('base64url')
+    runStep('formatting Kafka storage', 'java', [
+      ...jvm,
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      f.properties
+    ])
+  }
+  const pid = spawnDaemon({
+    name: 'kafka',
+    command: 'java',
+    args: [...jvm, '-cp', classpath, 'kafka.Kafka', f.properties],
+    cwd: options.dir,
+    logFile: f.log,
+    pidFile: f.pid
+  })
+  await waitForKafka(brokers, { timeoutMs: 90_000, pid, logFile: f.log })
+  return { brokers, pid }
+}
+
+export async function stopKafka(dir: string): Promise<boolean> {
+  return await stopDaemon(files(dir).pid, 30_000)
+}
+
+/** Ready means the broker answers metadata requests, not merely that its port is open. */
+export async function waitForKafka(brokers: string, options: { timeoutMs: number; pid?: number; logFile?: string }): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'devstack-probe',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000
+  })
+  await waitUntil(
+    `Kafka at ${brokers}`,
+    async () => {
+      const admin = kafka.admin()
+      try {
+        await admin.connect()
+        const cluster = await admin.describeCluster()
+        return cluster.brokers.length > 0 && cluster.controller !== null
+      } finally {
+        await admin.disconnect().catch(() => {})
+      }
+    },
+    options
+  )
+}
+
+export interface TopicSpec {
+  topic: string
+  numPartitions?: number
+}
+
+/** Creates the topics that do not exist yet (auto-creation is off on purpose). */
+export async function ensureTopics(brokers: string, topics: TopicSpec[]): Promise<void> {
+  const kafka = new Kafka({ clientId: 'devstack-admin', brokers: brokers.split(','), logLevel: logLevel.ERROR })
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    const existing = new Set(await admin.listTopics())
+    const missing = topics.filter((t) => !existing.has(t.topic))
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 3, replicationFactor: 1 }))
+      })
+    }
+  } finally {
+    await admin.disconnect()
+  }
+}

@@ -1,0 +1,115 @@
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface DaemonSpec {
+  name: string
+  command: string
+  args: string[]
+  cwd: string
+  logFile: string
+  pidFile: string
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Starts a long-running server detached from this process, its output appended to a log
+ * file and its pid recorded, so that `stop` and `status` work from another process.
+ */
+export function spawnDaemon(spec: DaemonSpec): number {
+  const out = openSync(spec.logFile, 'a')
+  try {
+    const child = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      detached: true,
+      stdio: ['ignore', out, out]
+    })
+    if (child.pid === undefined) throw new Error(`could not start ${spec.name} (${spec.command})`)
+    child.unref()
+    writeFileSync(spec.pidFile, `${child.pid}\n`)
+    return child.pid
+  } finally {
+    closeSync(out)
+  }
+}
+
+export function readPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined
+  const pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10)
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** The pid of a running daemon started from this pid file, or undefined. */
+export function runningPid(pidFile: string): number | undefined {
+  const pid = readPid(pidFile)
+  return pid !== undefined && isAlive(pid) ? pid : undefined
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within the grace period. */
+export async function stopDaemon(pidFile: string, graceMs = 20_000): Promise<boolean> {
+  const pid = runningPid(pidFile)
+  if (pid === undefined) {
+    rmSync(pidFile, { force: true })
+    return false
+  }
+  process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100)
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGKILL')
+    while (isAlive(pid)) await sleep(50)
+  }
+  rmSync(pidFile, { force: true })
+  return true
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => {
+      socket.destroy()
+      resolve(false)
+    })
+  })
+}
+
+/**
+ * Polls `probe` until it resolves true. Fails early, with the log's tail, if the process
+ * died, so a broken start is reported in seconds rather than after the whole timeout.
+ */
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  options: { timeoutMs: number; pid?: number; logFile?: string }
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return
+    if (options.pid !== undefined && !isAlive(options.pid)) {
+      throw new Error(`${what} exited during start-up${logTail(options.logFile)}`)
+    }
+    await sleep(200)
+  }
+  throw new Error(`${what} was not ready within ${options.timeoutMs / 1000}s${logTail(options.logFile)}`)
+}
+
+export function logTail(logFile: string | undefined, lines = 25): string {
+  if (logFile === undefined || !existsSync(logFile)) return ''
+  const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  return `; the last lines of ${logFile}:\n${tail}`
+}

@@ -1,0 +1,42 @@
+import { Kafka, type KafkaConfig, type LogEntry, logLevel } from 'kafkajs'
+import type { Logger } from 'pino'
+
+export interface KafkaClientOptions {
+  clientId: string
+  /** KAFKA_BROKERS: "host:port,host:port". */
+  brokers: string
+  logger: Logger
+  /** Overrides for tests and tools. */
+  config?: Partial<KafkaConfig>
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug'
+}
+
+/**
+ * A kafkajs client that logs through the service's pino logger and gives up on an
+ * unreachable broker in seconds rather than minutes, so callers (the outbox relay, a
+ * consumer) can back off and report instead of hanging.
+ */
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const log = options.logger.child({ component: 'kafkajs' })
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers.split(',').map((broker) => broker.trim()),
+    connectionTimeout: 3000,
+    requestTimeout: 15_000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...extra } = entry
+        log[LEVELS[level] ?? 'info']({ ...extra, namespace: entry.namespace }, message)
+      },
+    ...options.config
+  })
+}

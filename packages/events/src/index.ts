@@ -1,0 +1,15 @@
+export { createKafka, type KafkaClientOptions } from './client.js'
+export {
+  createEvent,
+  DATA_CONTENT_TYPE,
+  type DecodedEvent,
+  EventDecodeError,
+  type EventOptions,
+  type EventRecord,
+  fromKafkaMessage,
+  isEvent,
+  newTraceparent,
+  SPEC_VERSION,
+  toKafkaMessage
+} from './envelope.js'
+export { EVENT_CATALOG, type EventData, type EventSchema, type EventType, isEventType } from './registry.js'

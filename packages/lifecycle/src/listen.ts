@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify'
+import type { GracefulShutdown } from './shutdown.js'
+
+/**
+ * Server timeouts for every polyshop HTTP server (pass to Fastify()): slow clients cannot
+ * hold sockets forever, and keep-alive outlives a load balancer's idle timeout (60 s on most
+ * clouds) so it never sends to a socket we just closed.
+ */
+export const HTTP_SERVER_TIMEOUTS = {
+  connectionTimeout: 10_000,
+  keepAliveTimeout: 65_000,
+  requestTimeout: 30_000,
+  /** On close, drop idle keep-alive sockets at once and let in-flight requests finish. */
+  forceCloseConnections: 'idle' as const
+}
+
+export interface ListenOptions {
+  host: string
+  port: number
+  shutdown: GracefulShutdown
+}
+
+/**
+ * Listens, and makes closing the server the first step of shutdown. Responses that finish
+ * during shutdown carry `Connection: close`, so keep-alive clients let go of their sockets
+ * and the server's close does not wait for their idle timeout.
+ */
+export async function listen(app: FastifyInstance, options: ListenOptions): Promise<string> {
+  app.addHook('onSend', async (request, reply) => {
+    if (options.shutdown.shuttingDown && request.raw.httpVersionMajor < 2) reply.header('connection', 'close')
+  })
+  options.shutdown.add({ name: 'http server', close: () => app.close() })
+  return await app.listen({ host: options.host, port: options.port })
+}

@@ -1,0 +1,187 @@
+import { createEvent, type EventRecord, fromKafkaMessage } from '@polyshop/events'
+import { eventually, testDatabase, testKafka, testLogger, testTopics, uniqueName } from '@polyshop/testkit'
+import type { Kafka, KafkaMessage } from 'kafkajs'
+import t, { type Test } from 'tap'
+import { type OutboxFields, OutboxRelay, type OutboxRelayOptions, OutboxWriter, outboxForInsert } from '../src/index.js'
+
+interface Account extends OutboxFields {
+  _id: string
+  name: string
+  visits: number
+}
+
+/** Collects every message of a topic, from its beginning. */
+async function collect(t: Test, kafka: Kafka, topic: string) {
+  const messages: KafkaMessage[] = []
+  const consumer = kafka.consumer({ groupId: uniqueName('collector'), maxWaitTimeInMs: 100 })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      messages.push(message)
+    }
+  })
+  t.teardown(() => consumer.disconnect())
+  return messages
+}
+
+/** Points an event at the test's own topic instead of the production one. */
+function registered(userId: string, topic: string, traceparent?: string): EventRecord {
+  const event = createEvent(
+    'shop.user.registered.v1',
+    { userId, email: `${userId}@example.com`, name: 'Ada' },
+    {
+      source: '/polyshop/user',
+      key: userId,
+      ...(traceparent === undefined ? {} : { traceparent })
+    }
+  )
+  return { ...event, topic }
+}
+
+async function setUp(t: Test, relayOptions: Partial<OutboxRelayOptions> = {}) {
+  const { db } = await testDatabase(t)
+  const kafka = relayOptions.kafka ?? testKafka()
+  const { events: topic } = (await testTopics(t, testKafka(), ['events'])) as { events: string }
+  const log = testLogger()
+  const relay = new OutboxRelay({ db, collection: 'accounts', kafka, logger: log.logger, pollIntervalMs: 50, ...relayOptions })
+  await relay.ensureIndexes()
+  t.teardown(() => relay.stop())
+  const writer = new OutboxWriter<Account>({ db, collection: 'accounts', logger: log.logger, onCommit: () => relay.wake() })
+  return { db, kafka, topic, relay, writer, lines: log.lines, accounts: db.collection<Account>('accounts') }
+}
+
+t.test('an event written with its aggregate is consumed with every CloudEvents header intact', async (t) => {
+  const { kafka, topic, relay, writer, accounts } = await setUp(t, { pollIntervalMs: 5000 })
+  relay.start()
+  const received = await collect(t, kafka, topic)
+
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+  const event = registered('u-1', topic, traceparent)
+  await writer.insertOne({ _id: 'u-1', name: 'Ada', visits: 0 }, [event])
+
+  const [message] = await eventually(async () => (received.length > 0 ? received : undefined), 20_000, 'the event on Kafka')
+  if (message === undefined) throw new Error('unreachable')
+  const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]))
+  t.same(headers, {
+    ce_specversion: '1.0',
+    ce_id: event.id,
+    ce_type: 'shop.user.registered.v1',
+    ce_source: '/polyshop/user',
+    ce_time: event.time,
+    'content-type': 'application/json',
+    traceparent
+  })
+  t.equal(String(message.key), 'u-1')
+  const decoded = fromKafkaMessage(message)
+  t.equal(decoded.id, event.id)
+  t.match(decoded.data, { userId: 'u-1', email: 'u-1@example.com', name: 'Ada' })
+  t.equal(relay.stats.published, 1)
+  const stored = await accounts.findOne({ _id: 'u-1' })
+  t.equal(stored?.name, 'Ada', 'the aggregate is stored')
+  t.same(
+    stored?.outbox?.map((e) => e.id),
+    [event.id],
+    'and keeps its event history'
+  )
+})
+
+t.test("each aggregate's events arrive in the order written, each exactly once", async (t) => {
+  const { kafka, topic, relay, writer, accounts } = await setUp(t)
+  relay.start()
+  const received = await collect(t, kafka, topic)
+
+  const ids = ['a', 'b', 'c']
+  const written = new Map<string, string[]>(ids.map((id) => [id, []]))
+  for (const id of ids) await writer.insertOne({ _id: id, name: id, visits: 0 }, [])
+  // Writers keep appending while the relay publishes underneath them.
+  for (let round = 0; round < 8; round++) {
+    await Promise.all(
+      ids.map(async (id) => {
+        const event = registered(id, topic)
+        written.get(id)?.push(event.id)
+        await writer.updateOne({ _id: id }, { $inc: { visits: 1 } }, [event], id)
+      })
+    )
+  }
+  await eventually(async () => (received.length >= 24 ? true : undefined), 30_000, '24 events')
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal(received.length, 24, 'no duplicates')
+  for (const id of ids) {
+    const order = received.filter((m) => String(m.key) === id).map((m) => String(m.headers?.ce_id))
+    t.same(order, written.get(id), `aggregate ${id} in write order`)
+  }
+  t.same(
+    (await accounts.find().sort({ _id: 1 }).toArray()).map((a) => a.visits),
+    [8, 8, 8],
+    "the writers' own updates all applied"
+  )
+})
+
+t.test('events appended while the relay publishes go out in the next round, after the first', async (t) => {
+  const { db } = await testDatabase(t)
+  const { events: topic } = (await testTopics(t, testKafka(), ['events'])) as { events: string }
+  const kafka = testKafka()
+  const { logger } = testLogger()
+  const writer = new OutboxWriter<Account>({ db, collection: 'accounts', logger })
+  const late = registered('u-9', topic)
+  // A Kafka whose producer lets a writer commit another event between send and progress.
+  let appended = false
+  const racing = Object.create(kafka) as Kafka
+  racing.producer = (config) => {
+    const producer = kafka.producer(config)
+    const send = producer.send.bind(producer)
+    producer.send = async (record) => {
+      const result = await send(record)
+      if (!appended) {
+        appended = true
+        await writer.updateOne({ _id: 'u-9' }, {}, [late], 'u-9')
+      }
+      return result
+    }
+    return producer
+  }
+  const relay = new OutboxRelay({ db, collection: 'accounts', kafka: racing, logger })
+  t.teardown(() => relay.stop())
+  const received = await collect(t, kafka, topic)
+  const first = registered('u-9', topic)
+  await writer.insertOne({ _id: 'u-9', name: 'Grace', visits: 0 }, [first])
+
+  t.equal(await relay.drain(), 2, 'two signals: the insert and the late update')
+  await eventually(async () => (received.length >= 2 ? true : undefined), 20_000, 'both events')
+  t.same(
+    received.map((m) => String(m.headers?.ce_id)),
+    [first.id, late.id]
+  )
+  t.equal(relay.stats.published, 2)
+})
+
+t.test('events whose signal was lost are found by reconciliation', async (t) => {
+  const { kafka, topic, relay, accounts } = await setUp(t)
+  const received = await collect(t, kafka, topic)
+  // As if the writer died between its commit and its signal.
+  const orphan = registered('orphan', topic)
+  await accounts.insertOne({ _id: 'orphan', name: 'o', visits: 0, ...outboxForInsert([orphan]) })
+  relay.start()
+  await eventually(async () => (received.length >= 1 ? true : undefined), 20_000, 'the orphaned event')
+  t.equal(String(received[0]?.headers?.ce_id), orphan.id)
+  t.equal(relay.stats.reconciled, 1)
+  t.equal(await relay.reconcile(), 0, 'a second pass finds nothing left to do')
+})
+
+t.test('an aggregate whose events cannot be published is retried, and does not hold up others', async (t) => {
+  const { kafka, topic, relay, writer, lines } = await setUp(t, { minBackoffMs: 50, maxBackoffMs: 200, sendRetries: 1 })
+  const received = await collect(t, kafka, topic)
+  // A topic that does not exist (auto-creation is off) makes this aggregate fail.
+  await writer.insertOne({ _id: 'stuck', name: 'x', visits: 0 }, [{ ...registered('stuck', topic), topic: uniqueName('missing-topic') }])
+  await writer.insertOne({ _id: 'fine', name: 'y', visits: 0 }, [registered('fine', topic)])
+  relay.start()
+  await eventually(async () => (received.some((m) => String(m.key) === 'fine') ? true : undefined), 30_000, 'the healthy aggregate')
+  t.ok(relay.stats.failures >= 1, 'the failure is counted')
+  t.ok(
+    lines.some((line) => line.msg === 'outbox relay could not publish; will retry'),
+    'and logged'
+  )
+  t.notOk(received.some((m) => String(m.key) === 'stuck'))
+  t.equal(await relay.publishAggregate('fine'), 0, 'nothing is published twice')
+})

@@ -1,0 +1,16 @@
+import Type from 'typebox'
+
+/** The problem+json body, for route response schemas and the OpenAPI document. */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer({ minimum: 400, maximum: 599 }),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    code: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), in: Type.String(), detail: Type.String() }))),
+    retryAfter: Type.Optional(Type.Integer())
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' }
+)

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
+import { Kafka, logLevel } from 'kafkajs'
+import { type Db, MongoClient } from 'mongodb'
+import { type Logger, pino } from 'pino'
+
+/** Something tap's `t` provides: teardown hooks. */
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+function required(name: 'KAFKA_BROKERS' | 'MONGODB_URL'): string {
+  const value = process.env[name]
+  if (value === undefined || value === '') {
+    throw new Error(
+      `${name} is not set: run integration tests through \`npm test\`, which starts Kafka and the MongoDB-wire server, or set ${name} to a running server`
+    )
+  }
+  return value
+}
+
+/** A name no other test file or run uses, for topics, groups and databases. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`
+}
+
+/** A fresh database on the real MongoDB-wire server, dropped when the test ends. */
+export async function testDatabase(t: Teardown, prefix = 'test'): Promise<{ db: Db; client: MongoClient; url: string }> {
+  const url = required('MONGODB_URL')
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 })
+  await client.connect()
+  const db = client.db(uniqueName(prefix).replaceAll('-', '_'))
+  t.teardown(async () => {
+    await db.dropDatabase().catch(() => {})
+    await client.close()
+  })
+  return { db, client, url }
+}
+
+export function testKafka(brokers = required('KAFKA_BROKERS'), clientId = uniqueName('test')): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 },
+    connectionTimeout: 2000
+  })
+}
+
+/** Creates topics with unique names on the real broker and deletes them when the test ends. */
+export async function testTopics(t: Teardown, kafka: Kafka, names: string[], partitions = 3): Promise<Record<string, string>> {
+  const topics = Object.fromEntries(names.map((name) => [name, uniqueName(name)]))
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 }))
+  })
+  t.teardown(async () => {
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {})
+    await admin.disconnect()
+  })
+  return topics
+}
+
+/** A logger that keeps what it logged, for assertions, and prints nothing. */
+export function testLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        lines.push(JSON.parse(line))
+      }
+    }
+  )
+  return { logger, lines }
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** Polls until `probe` returns a value other than undefined, or fails after timeoutMs. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

@@ -1,0 +1,99 @@
+// `npm test`: static checks, then every test against a real Kafka broker and a real
+// MongoDB-wire server. Servers come from KAFKA_BROKERS / MONGODB_URL when set; otherwise a
+// fresh `test` stack is started on its own ports and stopped at the end, pass or fail.
+//
+//   npm test                        everything
+//   npm test -- packages/outbox     only these tests (static checks skipped)
+import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+
+const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, onOutput?: (text: string) => void): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['inherit', onOutput === undefined ? 'inherit' : 'pipe', 'inherit'] })
+    child.stdout?.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk)
+      onOutput?.(chunk.toString())
+    })
+    child.once('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)))
+  })
+}
+
+/** tap ends with `# { total: N, pass: P, fail: F, skip: S }`; CI logs want the plain form. */
+function plainSummary(output: string): string | undefined {
+  const matches = [...output.matchAll(/^# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?(?:, skip: (\d+))?/gm)]
+  const last = matches.at(-1)
+  if (last === undefined) return undefined
+  const [, , pass = '0', fail = '0', skip] = last
+  return `${pass} passed, ${fail} failed${skip === undefined ? '' : `, ${skip} skipped`}`
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)}s`
+}
+
+async function main(): Promise<number> {
+  const only = process.argv.slice(2)
+  const started = Date.now()
+  if (only.length === 0) {
+    for (const [name, command, args] of [
+      ['typecheck', bin('tsc'), ['-p', 'tsconfig.json']],
+      ['lint', bin('biome'), ['ci', '.']]
+    ] as const) {
+      console.log(`\n▶ ${name}`)
+      const code = await run(command, [...args])
+      if (code !== 0) return code
+    }
+  }
+
+  const profile = stackProfile('test')
+  const external = Boolean(process.env.KAFKA_BROKERS) && Boolean(process.env.MONGODB_URL)
+  if (!external) {
+    // A clean slate each run: no topics, groups or databases left from the last one.
+    await stopStack(profile)
+    rmSync(profile.dir, { recursive: true, force: true })
+  }
+  console.log('\n▶ test servers')
+  const stackStarted = Date.now()
+  const stack = await startStack(profile, (line) => console.log(`  ${line}`))
+  console.log(`  ready in ${seconds(stackStarted)}: KAFKA_BROKERS=${stack.kafkaBrokers} MONGODB_URL=${stack.mongodbUrl}`)
+
+  let code = 1
+  const stop = async () => {
+    if (stack.started.kafka || stack.started.mongo) await stopStack(profile)
+  }
+  process.once('SIGINT', () => {
+    void stop().then(() => process.exit(130))
+  })
+  try {
+    console.log('\n▶ tests')
+    let output = ''
+    code = await run(bin('tap'), only, { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers, MONGODB_URL: stack.mongodbUrl }, (text) => {
+      output += text
+    })
+    const summary = plainSummary(output)
+    if (summary === undefined) {
+      console.error('tap printed no summary: no test ran')
+      code ||= 1
+    } else {
+      console.log(`\ntests: ${summary}`)
+    }
+  } finally {
+    await stop()
+  }
+  console.log(`\nnpm test finished in ${seconds(started)} with exit code ${code}`)
+  return code
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exitCode = 1
+  }
+)
