@@ -114,6 +114,17 @@ function files(dir: string) {
   }
 }
 
+/**
+ * A random Kafka cluster id: 16 bytes in URL-safe base64. Like Kafka's own Uuid.randomUuid,
+ * never one that starts with "-", which the storage tool would read as an option.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
+}
+
 export function kafkaPid(dir: string): number | undefined {
   return runningPid(files(dir).pid)
 }
@@ -149,7 +160,7 @@ export async function startKafka(options: KafkaOptions): Promise<{ brokers: stri
   const formatted = existsSync(f.data) && readdirSync(f.data).includes('meta.properties')
   if (!formatted) {
     // KRaft storage needs a cluster id written once before the first start.
-    const clusterId = randomBytes(16).toString('base64url')
+    const clusterId = newClusterId()
     runStep('formatting Kafka storage', 'java', [
       ...jvm,
       '-cp',
