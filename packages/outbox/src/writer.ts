@@ -1,5 +1,6 @@
 import type { EventRecord } from '@polyshop/events'
 import type {
+  Collection,
   Db,
   Filter,
   FindOneAndUpdateOptions,
@@ -38,8 +39,9 @@ export class OutboxWriter<T extends OutboxDocument> {
     this.#onCommit = options.onCommit
   }
 
-  get collection() {
-    return this.#collections.aggregates as unknown as import('mongodb').Collection<T>
+  /** The aggregate collection, for reads and for writes that add no events. */
+  get collection(): Collection<T> {
+    return this.#collections.aggregates as unknown as Collection<T>
   }
 
   async insertOne(document: OptionalUnlessRequiredId<T>, events: EventRecord[]): Promise<InsertOneResult<T>> {

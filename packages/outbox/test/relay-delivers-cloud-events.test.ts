@@ -1,6 +1,6 @@
 import { createEvent, type EventRecord, fromKafkaMessage } from '@polyshop/events'
-import { eventually, testDatabase, testKafka, testLogger, testTopics, uniqueName } from '@polyshop/testkit'
-import type { Kafka, KafkaMessage } from 'kafkajs'
+import { consumeTopic, eventually, testDatabase, testKafka, testLogger, testTopics, uniqueName } from '@polyshop/testkit'
+import type { Kafka } from 'kafkajs'
 import t, { type Test } from 'tap'
 import { type OutboxFields, OutboxRelay, type OutboxRelayOptions, OutboxWriter, outboxForInsert } from '../src/index.js'
 
@@ -8,21 +8,6 @@ interface Account extends OutboxFields {
   _id: string
   name: string
   visits: number
-}
-
-/** Collects every message of a topic, from its beginning. */
-async function collect(t: Test, kafka: Kafka, topic: string) {
-  const messages: KafkaMessage[] = []
-  const consumer = kafka.consumer({ groupId: uniqueName('collector'), maxWaitTimeInMs: 100 })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      messages.push(message)
-    }
-  })
-  t.teardown(() => consumer.disconnect())
-  return messages
 }
 
 /** Points an event at the test's own topic instead of the production one. */
@@ -54,7 +39,7 @@ async function setUp(t: Test, relayOptions: Partial<OutboxRelayOptions> = {}) {
 t.test('an event written with its aggregate is consumed with every CloudEvents header intact', async (t) => {
   const { kafka, topic, relay, writer, accounts } = await setUp(t, { pollIntervalMs: 5000 })
   relay.start()
-  const received = await collect(t, kafka, topic)
+  const received = await consumeTopic(t, kafka, topic)
 
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
   const event = registered('u-1', topic, traceparent)
@@ -90,7 +75,7 @@ t.test('an event written with its aggregate is consumed with every CloudEvents h
 t.test("each aggregate's events arrive in the order written, each exactly once", async (t) => {
   const { kafka, topic, relay, writer, accounts } = await setUp(t)
   relay.start()
-  const received = await collect(t, kafka, topic)
+  const received = await consumeTopic(t, kafka, topic)
 
   const ids = ['a', 'b', 'c']
   const written = new Map<string, string[]>(ids.map((id) => [id, []]))
@@ -144,7 +129,7 @@ t.test('events appended while the relay publishes go out in the next round, afte
   }
   const relay = new OutboxRelay({ db, collection: 'accounts', kafka: racing, logger })
   t.teardown(() => relay.stop())
-  const received = await collect(t, kafka, topic)
+  const received = await consumeTopic(t, kafka, topic)
   const first = registered('u-9', topic)
   await writer.insertOne({ _id: 'u-9', name: 'Grace', visits: 0 }, [first])
 
@@ -159,7 +144,7 @@ t.test('events appended while the relay publishes go out in the next round, afte
 
 t.test('events whose signal was lost are found by reconciliation', async (t) => {
   const { kafka, topic, relay, accounts } = await setUp(t)
-  const received = await collect(t, kafka, topic)
+  const received = await consumeTopic(t, kafka, topic)
   // As if the writer died between its commit and its signal.
   const orphan = registered('orphan', topic)
   await accounts.insertOne({ _id: 'orphan', name: 'o', visits: 0, ...outboxForInsert([orphan]) })
@@ -172,7 +157,7 @@ t.test('events whose signal was lost are found by reconciliation', async (t) => 
 
 t.test('an aggregate whose events cannot be published is retried, and does not hold up others', async (t) => {
   const { kafka, topic, relay, writer, lines } = await setUp(t, { minBackoffMs: 50, maxBackoffMs: 200, sendRetries: 1 })
-  const received = await collect(t, kafka, topic)
+  const received = await consumeTopic(t, kafka, topic)
   // A topic that does not exist (auto-creation is off) makes this aggregate fail.
   await writer.insertOne({ _id: 'stuck', name: 'x', visits: 0 }, [{ ...registered('stuck', topic), topic: uniqueName('missing-topic') }])
   await writer.insertOne({ _id: 'fine', name: 'y', visits: 0 }, [registered('fine', topic)])
@@ -185,4 +170,28 @@ t.test('an aggregate whose events cannot be published is retried, and does not h
   )
   t.notOk(received.some((m) => String(m.key) === 'stuck'))
   t.equal(await relay.publishAggregate('fine'), 0, 'nothing is published twice')
+})
+
+t.test('findOneAndUpdate commits state and events together; a write that matches nothing signals nothing', async (t) => {
+  const { db, topic, relay, writer } = await setUp(t)
+  const signals = db.collection('accounts_outbox_signals')
+  await writer.insertOne({ _id: 'u-5', name: 'Lin', visits: 0 }, [])
+  t.equal(await signals.countDocuments(), 0, 'an insert without events needs no signal')
+
+  const missed = await writer.updateOne({ _id: 'nobody' }, { $inc: { visits: 1 } }, [registered('nobody', topic)], 'nobody')
+  t.equal(missed.matchedCount, 0)
+  t.equal(await signals.countDocuments(), 0, 'no signal for a write that changed nothing')
+
+  const event = registered('u-5', topic)
+  const updated = await writer.findOneAndUpdate({ _id: 'u-5' }, { $inc: { visits: 1 } }, [event])
+  t.equal(updated?.visits, 1, 'returns the document after the update')
+  t.same(
+    updated?.outbox?.map((e) => e.id),
+    [event.id],
+    'with its event'
+  )
+  t.equal(await signals.countDocuments(), 1)
+  t.equal(await relay.drain(), 1)
+  t.equal(relay.stats.published, 1)
+  t.equal(await signals.countDocuments(), 0, 'the signal is gone once published')
 })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startKafka, stopKafka } from '@polyshop/devstack'
 import { createEvent } from '@polyshop/events'
-import { eventually, freePort, testDatabase, testKafka, testLogger, testTopics, uniqueName } from '@polyshop/testkit'
+import { consumeTopic, eventually, freePort, testDatabase, testKafka, testLogger, testTopics } from '@polyshop/testkit'
 import t from 'tap'
 import { type OutboxFields, OutboxRelay, OutboxWriter } from '../src/index.js'
 
@@ -69,18 +69,10 @@ t.test('an event written while the broker is down is delivered once after it com
   )
 
   // Read the whole topic back: both events, each exactly once.
-  const seen: string[] = []
-  const consumer = kafka.consumer({ groupId: uniqueName('verify'), maxWaitTimeInMs: 100 })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      seen.push(String(message.headers?.ce_id))
-    }
-  })
-  t.teardown(() => consumer.disconnect())
-  await eventually(async () => (seen.length >= 2 ? true : undefined), 30_000, 'both events')
+  const messages = await consumeTopic(t, kafka, topic)
+  await eventually(async () => (messages.length >= 2 ? true : undefined), 30_000, 'both events')
   await new Promise((resolve) => setTimeout(resolve, 1000))
+  const seen = messages.map((message) => String(message.headers?.ce_id))
   t.same(
     seen.filter((id) => id === during.id),
     [during.id],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
-import { Kafka, logLevel } from 'kafkajs'
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
 import { type Logger, pino } from 'pino'
 
@@ -61,6 +61,24 @@ export async function testTopics(t: Teardown, kafka: Kafka, names: string[], par
     await admin.disconnect()
   })
   return topics
+}
+
+/**
+ * Every message of a topic from its beginning, as it arrives (a consumer in a group of its
+ * own, disconnected when the test ends). Read the array after `eventually`.
+ */
+export async function consumeTopic(t: Teardown, kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+  const messages: KafkaMessage[] = []
+  const consumer = kafka.consumer({ groupId: uniqueName('collector'), maxWaitTimeInMs: 100 })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      messages.push(message)
+    }
+  })
+  t.teardown(() => consumer.disconnect())
+  return messages
 }
 
 /** A logger that keeps what it logged, for assertions, and prints nothing. */
