@@ -4,19 +4,25 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { repoRoot, type StackEndpoints, stackProfile, startStack, stopStack } from '@polyshop/devstack'
 
 /** Local ports of DESIGN.md, in start order (dependencies first). */
 const SERVICES = [
-  { name: 'user', env: { PORT: '3001' } },
-  { name: 'product', env: { PORT: '3002', GRPC_PORT: '50052' } },
-  { name: 'order', env: { PORT: '3003', GRPC_PORT: '50051' } },
-  { name: 'recommendation', env: { PORT: '3004' } },
-  { name: 'notification', env: { PORT: '3005' } },
-  { name: 'gateway', env: { PORT: '8080' } }
+  { name: 'user', port: 3001, env: {} },
+  { name: 'product', port: 3002, env: { GRPC_PORT: '50052' } },
+  { name: 'order', port: 3003, env: { GRPC_PORT: '50051' } },
+  { name: 'recommendation', port: 3004, env: {} },
+  { name: 'notification', port: 3005, env: {} },
+  { name: 'gateway', port: 8080, env: {} }
 ] as const
 
-const WIRING = {
+/** Local defaults; any of them set in this shell wins. */
+const LOCAL_DEFAULTS = {
+  JWT_ISSUER: 'polyshop-user',
+  JWT_AUDIENCE: 'polyshop',
+  ADMIN_EMAIL: 'admin@polyshop.local',
+  ADMIN_PASSWORD: 'polyshop-admin-demo',
   USER_SERVICE_URL: 'http://127.0.0.1:3001',
   PRODUCT_SERVICE_URL: 'http://127.0.0.1:3002',
   PRODUCT_GRPC_URL: 'http://127.0.0.1:50052',
@@ -24,10 +30,25 @@ const WIRING = {
   RECOMMENDATION_URL: 'http://127.0.0.1:3004/graphql'
 }
 
+const STOP_GRACE_MS = 30_000
+
+interface RunningService {
+  name: string
+  child: ChildProcess
+  exited: Promise<void>
+}
+
 function hasStartScript(name: string): boolean {
   const manifest = join(repoRoot, 'services', name, 'package.json')
   if (!existsSync(manifest)) return false
   return typeof JSON.parse(readFileSync(manifest, 'utf8')).scripts?.start === 'string'
+}
+
+/** Each service gets a database of its own on the same server. */
+function databaseUrl(serverUrl: string, service: string): string {
+  const url = new URL(serverUrl)
+  url.pathname = `/polyshop_${service}`
+  return url.toString()
 }
 
 function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream): void {
@@ -40,67 +61,116 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: No
   })
 }
 
-async function main(): Promise<void> {
-  const profile = stackProfile('local')
-  console.log('polyshop: starting the local system')
-  const stack = await startStack(profile, (line) => console.log(`  ${line}`))
-  console.log(`  Kafka: ${stack.kafkaBrokers}   MongoDB-wire: ${stack.mongodbUrl}   (logs: ${profile.dir})`)
+async function waitForHealth(port: number, service: RunningService, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  let gone = false
+  void service.exited.then(() => {
+    gone = true
+  })
+  while (Date.now() < deadline && !gone) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (response) => response.ok,
+      () => false
+    )
+    if (ok) return true
+    await sleep(250)
+  }
+  return false
+}
 
-  const children: ChildProcess[] = []
+const profile = stackProfile('local')
+const services: RunningService[] = []
+let stack: StackEndpoints | undefined
+let stopping: Promise<void> | undefined
+
+/** Services first (each drains on SIGTERM), then the servers this command started. */
+async function stopEverything(): Promise<void> {
+  await Promise.all(
+    services.map(async ({ child, exited }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+      await exited
+      clearTimeout(timer)
+    })
+  )
+  if (stack !== undefined) await stopStack(profile, stack.started)
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stopping !== undefined) {
+    console.log(`\n${signal} again: killing the services now`)
+    for (const { child } of services) child.kill('SIGKILL')
+    return
+  }
+  console.log(`\n${signal}: stopping the services, then the servers this command started`)
+  stopping = stopEverything().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error)
+      process.exit(1)
+    }
+  )
+}
+
+async function main(): Promise<void> {
+  // Handlers first: a Ctrl-C during a long first start must still stop what was started.
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  console.log('polyshop: starting the local system')
+  stack = await startStack(profile, (line) => console.log(`  ${line}`))
+  if (stopping !== undefined) return
+  console.log(`  Kafka: ${stack.kafkaBrokers}   MongoDB-wire: ${stack.mongodbUrl}   (data and logs: ${profile.dir})`)
+
+  const defaults = Object.fromEntries(Object.entries(LOCAL_DEFAULTS).map(([name, value]) => [name, process.env[name] || value]))
   const runnable = SERVICES.filter((service) => hasStartScript(service.name))
   const missing = readdirSync(join(repoRoot, 'services')).filter((name) => !runnable.some((s) => s.name === name))
   for (const service of runnable) {
+    if (stopping !== undefined) return
     const child = spawn('npm', ['run', '--silent', 'start', '--workspace', `services/${service.name}`], {
       cwd: repoRoot,
       env: {
         ...process.env,
-        ...WIRING,
+        ...defaults,
         ...service.env,
+        PORT: String(service.port),
         KAFKA_BROKERS: stack.kafkaBrokers,
-        MONGODB_URL: `${stack.mongodbUrl.replace(/\/$/, '')}/polyshop_${service.name}`
+        MONGODB_URL: databaseUrl(stack.mongodbUrl, service.name)
       },
+      // Its own process group: the terminal's Ctrl-C reaches only this script, which then
+      // sends each service one SIGTERM, so none mistakes a repeated signal for "hurry".
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe']
+    })
+    const running: RunningService = { name: service.name, child, exited: new Promise((resolve) => child.once('exit', () => resolve())) }
+    services.push(running)
+    child.once('exit', (code, signal) => {
+      if (stopping === undefined) console.error(`  ${service.name} exited unexpectedly (${signal ?? `code ${code}`}); see its lines above`)
     })
     prefixLines(service.name, child.stdout, process.stdout)
     prefixLines(service.name, child.stderr, process.stderr)
-    children.push(child)
-    console.log(`  started ${service.name} (port ${service.env.PORT})`)
-  }
-  if (missing.length > 0) {
-    console.log(`  not started, not implemented yet: ${missing.join(', ')}`)
-  }
-  if (runnable.some((service) => service.name === 'gateway')) {
-    console.log('\npolyshop storefront: http://localhost:8080/')
-  } else {
-    console.log('\nNo gateway yet, so no storefront: only the infrastructure above is running.')
-  }
-  console.log('Press Ctrl-C to stop everything.')
-
-  let stopping = false
-  const stopAll = async (signal: NodeJS.Signals) => {
-    if (stopping) return
-    stopping = true
-    console.log(`\n${signal}: stopping services, then Kafka and the MongoDB-wire server`)
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve()
-            child.once('exit', () => resolve())
-            child.kill('SIGTERM')
-          })
-      )
+    const healthy = await waitForHealth(service.port, running, 60_000)
+    console.log(
+      healthy ? `  ${service.name} is up on port ${service.port}` : `  ${service.name} did not become healthy on port ${service.port}`
     )
-    await stopStack(profile)
-    process.exit(0)
   }
-  process.on('SIGINT', stopAll)
-  process.on('SIGTERM', stopAll)
+  if (missing.length > 0) console.log(`  not started, not implemented yet: ${missing.join(', ')}`)
+  if (runnable.some((service) => service.name === 'user')) {
+    console.log(`  admin account: ${defaults.ADMIN_EMAIL} / ${defaults.ADMIN_PASSWORD} (set ADMIN_EMAIL and ADMIN_PASSWORD to choose)`)
+  }
+  console.log(
+    runnable.some((service) => service.name === 'gateway')
+      ? '\npolyshop storefront: http://localhost:8080/'
+      : '\nNo gateway yet, so no storefront: the servers and services above are what runs.'
+  )
+  console.log('Press Ctrl-C to stop everything.')
   // Keep running until a signal arrives.
   setInterval(() => {}, 1 << 30)
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   console.error(`polyshop: ${error instanceof Error ? error.message : String(error)}`)
+  await stopEverything().catch(() => {})
   process.exit(1)
 })

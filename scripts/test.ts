@@ -14,6 +14,10 @@ const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, onOutput?: (text: string) => void): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['inherit', onOutput === undefined ? 'inherit' : 'pipe', 'inherit'] })
+    child.once('error', (error) => {
+      console.error(`could not run ${command}: ${error.message}`)
+      resolve(127)
+    })
     child.stdout?.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk)
       onOutput?.(chunk.toString())
@@ -51,6 +55,14 @@ async function main(): Promise<number> {
 
   const profile = stackProfile('test')
   const external = Boolean(process.env.KAFKA_BROKERS) && Boolean(process.env.MONGODB_URL)
+  // Stop what we start on Ctrl-C or SIGTERM too, not only when the tests end.
+  let ours = { kafka: false, mongo: false }
+  const stop = () => stopStack(profile, ours)
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stop().finally(() => process.exit(130))
+    })
+  }
   if (!external) {
     // A clean slate each run: no topics, groups or databases left from the last one.
     await stopStack(profile)
@@ -59,15 +71,10 @@ async function main(): Promise<number> {
   console.log('\n▶ test servers')
   const stackStarted = Date.now()
   const stack = await startStack(profile, (line) => console.log(`  ${line}`))
+  ours = stack.started
   console.log(`  ready in ${seconds(stackStarted)}: KAFKA_BROKERS=${stack.kafkaBrokers} MONGODB_URL=${stack.mongodbUrl}`)
 
   let code = 1
-  const stop = async () => {
-    if (stack.started.kafka || stack.started.mongo) await stopStack(profile)
-  }
-  process.once('SIGINT', () => {
-    void stop().then(() => process.exit(130))
-  })
   try {
     console.log('\n▶ tests')
     let output = ''

@@ -17,8 +17,14 @@ export interface ConfigProblem {
   message: string
 }
 
-/** Values of variables whose names look secret are never echoed into messages or logs. */
-const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL|URL/
+/**
+ * Only values that cannot be secrets are echoed back: numbers, flags and choices from a fixed
+ * list. A free-form string (a URL with credentials, a key, a password) never is.
+ */
+function echoable(schema: TSchema | undefined): boolean {
+  const s = schema as { type?: unknown; anyOf?: unknown } | undefined
+  return s?.type === 'integer' || s?.type === 'number' || s?.type === 'boolean' || Array.isArray(s?.anyOf)
+}
 
 /**
  * Reads the variables a schema declares from `env`, converts them (numbers, booleans),
@@ -46,7 +52,7 @@ export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv 
     const variable = error.instancePath.split('/')[1]
     if (variable === undefined || problems.some((p) => p.variable === variable)) continue
     const given = raw[variable]
-    const shown = given === undefined || SECRET_NAME.test(variable) ? '' : ` (got "${given}")`
+    const shown = given === undefined || !echoable(schema.properties[variable]) ? '' : ` (got "${given}")`
     problems.push({ variable, message: `${error.message}${shown}${expectation(schema.properties[variable])}` })
   }
   throw new ConfigError(problems)

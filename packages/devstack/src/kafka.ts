@@ -130,13 +130,14 @@ export function kafkaPid(dir: string): number | undefined {
 }
 
 /** Starts the broker (formatting its storage on first start) and waits until it serves. */
-export async function startKafka(options: KafkaOptions): Promise<{ brokers: string; pid: number }> {
+/** `reused`: it was already running (started by someone else, who will stop it). */
+export async function startKafka(options: KafkaOptions): Promise<{ brokers: string; pid: number; reused: boolean }> {
   const brokers = `127.0.0.1:${options.port}`
   const f = files(options.dir)
   const running = kafkaPid(options.dir)
   if (running !== undefined) {
     await waitForKafka(brokers, { timeoutMs: 60_000, pid: running, logFile: f.log })
-    return { brokers, pid: running }
+    return { brokers, pid: running, reused: true }
   }
   for (const port of [options.port, options.controllerPort]) {
     if (await isPortOpen(port)) {
@@ -181,8 +182,13 @@ export async function startKafka(options: KafkaOptions): Promise<{ brokers: stri
     logFile: f.log,
     pidFile: f.pid
   })
-  await waitForKafka(brokers, { timeoutMs: 90_000, pid, logFile: f.log })
-  return { brokers, pid }
+  try {
+    await waitForKafka(brokers, { timeoutMs: 90_000, pid, logFile: f.log })
+  } catch (error) {
+    await stopKafka(options.dir) // never leave a broker behind that failed to become ready
+    throw error
+  }
+  return { brokers, pid, reused: false }
 }
 
 export async function stopKafka(dir: string): Promise<boolean> {

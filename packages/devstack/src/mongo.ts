@@ -57,14 +57,15 @@ export function mongoPid(dir: string): number | undefined {
   return runningPid(files(dir).pid)
 }
 
-export async function startMongo(options: MongoOptions): Promise<{ url: string; pid: number; kind: MongoServerKind }> {
+/** `reused`: it was already running (started by someone else, who will stop it). */
+export async function startMongo(options: MongoOptions): Promise<{ url: string; pid: number; kind: MongoServerKind; reused: boolean }> {
   const url = `mongodb://127.0.0.1:${options.port}/`
   const f = files(options.dir)
   const kind = mongoServerKind()
   const running = mongoPid(options.dir)
   if (running !== undefined) {
     await waitForMongo(url, { timeoutMs: 30_000, pid: running, logFile: f.log })
-    return { url, pid: running, kind }
+    return { url, pid: running, kind, reused: true }
   }
   if (await isPortOpen(options.port)) {
     throw new Error(
@@ -98,8 +99,13 @@ export async function startMongo(options: MongoOptions): Promise<{ url: string; 
           logFile: f.log,
           pidFile: f.pid
         })
-  await waitForMongo(url, { timeoutMs: 60_000, pid, logFile: f.log })
-  return { url, pid, kind }
+  try {
+    await waitForMongo(url, { timeoutMs: 60_000, pid, logFile: f.log })
+  } catch (error) {
+    await stopMongo(options.dir) // never leave a server behind that failed to become ready
+    throw error
+  }
+  return { url, pid, kind, reused: false }
 }
 
 export async function stopMongo(dir: string): Promise<boolean> {

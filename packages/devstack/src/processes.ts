@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -28,7 +28,9 @@ export function spawnDaemon(spec: DaemonSpec): number {
     })
     if (child.pid === undefined) throw new Error(`could not start ${spec.name} (${spec.command})`)
     child.unref()
-    writeFileSync(spec.pidFile, `${child.pid}\n`)
+    // The pid and the log file it writes to: a later stop checks both, so a stale pid file
+    // whose pid now belongs to another program never gets that program killed.
+    writeFileSync(spec.pidFile, `${child.pid}\n${spec.cwd}\n`)
     return child.pid
   } finally {
     closeSync(out)
@@ -37,8 +39,20 @@ export function spawnDaemon(spec: DaemonSpec): number {
 
 export function readPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined
-  const pid = Number.parseInt(readFileSync(pidFile, 'utf8'), 10)
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  const [pidLine = '', cwd] = readFileSync(pidFile, 'utf8').split('\n')
+  const pid = Number.parseInt(pidLine, 10)
+  if (!Number.isInteger(pid) || pid <= 0) return undefined
+  return cwd === undefined || cwd === '' || isOurs(pid, cwd) ? pid : undefined
+}
+
+/** On Linux, a pid is ours if its working directory is the one we started it in. */
+function isOurs(pid: number, cwd: string): boolean {
+  if (!existsSync('/proc/self/cwd')) return true // no /proc (macOS): trust the pid file
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`) === realpathSync(cwd)
+  } catch {
+    return false
+  }
 }
 
 export function isAlive(pid: number): boolean {
@@ -63,15 +77,25 @@ export async function stopDaemon(pidFile: string, graceMs = 20_000): Promise<boo
     rmSync(pidFile, { force: true })
     return false
   }
-  process.kill(pid, 'SIGTERM')
+  signal(pid, 'SIGTERM')
   const deadline = Date.now() + graceMs
   while (isAlive(pid) && Date.now() < deadline) await sleep(100)
   if (isAlive(pid)) {
-    process.kill(pid, 'SIGKILL')
-    while (isAlive(pid)) await sleep(50)
+    signal(pid, 'SIGKILL')
+    const killDeadline = Date.now() + 5000
+    while (isAlive(pid) && Date.now() < killDeadline) await sleep(50)
   }
   rmSync(pidFile, { force: true })
   return true
+}
+
+/** Sends a signal, ignoring a process that is already gone. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
 }
 
 export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {

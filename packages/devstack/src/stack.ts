@@ -47,7 +47,7 @@ function portFromEnv(name: string, fallback: number): number {
 export interface StackEndpoints {
   kafkaBrokers: string
   mongodbUrl: string
-  /** Which servers this call started (and so which `stopStack` should stop). */
+  /** Which servers this call started (so which its caller should stop); false for external or already-running ones. */
   started: { kafka: boolean; mongo: boolean }
 }
 
@@ -68,7 +68,7 @@ export async function startStack(profile: StackProfile, log: (line: string) => v
             port: profile.kafkaPort,
             controllerPort: profile.kafkaControllerPort
           })
-          return { brokers: k.brokers, started: true }
+          return { brokers: k.brokers, started: !k.reused }
         })(),
     externalMongo !== undefined && externalMongo !== ''
       ? Promise.resolve({ url: externalMongo, started: false })
@@ -77,7 +77,7 @@ export async function startStack(profile: StackProfile, log: (line: string) => v
             `starting ${mongoServerKind() === 'mongod' ? 'mongod' : `FerretDB ${FERRETDB_VERSION} (SQLite)`} on 127.0.0.1:${profile.mongoPort}`
           )
           const m = await startMongo({ dir: join(profile.dir, 'mongo'), port: profile.mongoPort })
-          return { url: m.url, started: true }
+          return { url: m.url, started: !m.reused }
         })()
   ])
   if (kafkaResult.status === 'rejected' || mongoResult.status === 'rejected') {
@@ -88,12 +88,25 @@ export async function startStack(profile: StackProfile, log: (line: string) => v
   }
   const kafka = kafkaResult.value
   const mongo = mongoResult.value
-  await ensureTopics(kafka.brokers, POLYSHOP_TOPICS)
+  try {
+    await ensureTopics(kafka.brokers, POLYSHOP_TOPICS)
+  } catch (error) {
+    if (kafka.started) await stopKafka(join(profile.dir, 'kafka'))
+    if (mongo.started) await stopMongo(join(profile.dir, 'mongo'))
+    throw error
+  }
   return { kafkaBrokers: kafka.brokers, mongodbUrl: mongo.url, started: { kafka: kafka.started, mongo: mongo.started } }
 }
 
-export async function stopStack(profile: StackProfile): Promise<{ kafka: boolean; mongo: boolean }> {
-  const [kafka, mongo] = await Promise.all([stopKafka(join(profile.dir, 'kafka')), stopMongo(join(profile.dir, 'mongo'))])
+/** Stops the profile's servers (only those named in `only`, when given). */
+export async function stopStack(
+  profile: StackProfile,
+  only: { kafka: boolean; mongo: boolean } = { kafka: true, mongo: true }
+): Promise<{ kafka: boolean; mongo: boolean }> {
+  const [kafka, mongo] = await Promise.all([
+    only.kafka ? stopKafka(join(profile.dir, 'kafka')) : false,
+    only.mongo ? stopMongo(join(profile.dir, 'mongo')) : false
+  ])
   return { kafka, mongo }
 }
 

@@ -38,9 +38,16 @@ export function requireMaven(): void {
 }
 
 export function requireGo(): void {
-  if (probeTool('go', ['version']) === undefined) {
+  const out = probeTool('go', ['version'])
+  if (out === undefined) {
     throw new MissingToolError(
-      'Go is needed once, to build FerretDB (the local MongoDB-wire server) into the cache. Install Go 1.22+ or set MONGODB_URL to an existing MongoDB, or put mongod on PATH.'
+      'Go is needed once, to build FerretDB (the local MongoDB-wire server) into the cache. Install Go 1.21+ (it fetches the 1.24 toolchain FerretDB asks for), set MONGODB_URL to an existing MongoDB, or put mongod on PATH.'
+    )
+  }
+  const minor = Number(/go1\.(\d+)/.exec(out)?.[1] ?? 0)
+  if (minor < 21) {
+    throw new MissingToolError(
+      `'go version' reports ${out.trim()}; building FerretDB needs Go 1.21+ (which fetches the 1.24 toolchain itself).`
     )
   }
 }

@@ -29,6 +29,7 @@ export async function listen(app: FastifyInstance, options: ListenOptions): Prom
   app.addHook('onSend', async (request, reply) => {
     if (options.shutdown.shuttingDown && request.raw.httpVersionMajor < 2) reply.header('connection', 'close')
   })
-  options.shutdown.add({ name: 'http server', close: () => app.close() })
+  // First, whatever was registered before: requests in flight still need the database.
+  options.shutdown.add({ name: 'http server', close: () => app.close() }, { first: true })
   return await app.listen({ host: options.host, port: options.port })
 }

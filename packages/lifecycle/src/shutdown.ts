@@ -22,8 +22,8 @@ export interface GracefulShutdownOptions {
 export interface GracefulShutdown {
   /** True once shutdown began: /readyz should fail so no new traffic is routed here. */
   readonly shuttingDown: boolean
-  /** Adds a resource to release (after those added before it). */
-  add(closer: Closer): void
+  /** Adds a resource to release, after those added before it (or before all of them with `first`). */
+  add(closer: Closer, options?: { first?: boolean }): void
   /** Runs the shutdown as if a signal arrived; resolves with the exit code. */
   shutdown(reason: string): Promise<number>
 }
@@ -66,8 +66,9 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     get shuttingDown() {
       return running !== undefined
     },
-    add(closer) {
-      closers.push(closer)
+    add(closer, addOptions) {
+      if (addOptions?.first === true) closers.unshift(closer)
+      else closers.push(closer)
     },
     shutdown(reason) {
       running ??= closeAll(reason, reason === 'uncaughtException' || reason === 'unhandledRejection')
@@ -75,14 +76,19 @@ export function gracefulShutdown(options: GracefulShutdownOptions): GracefulShut
     }
   }
 
+  let firstSignalAt = 0
   for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) {
     process.on(signal, () => {
-      if (running !== undefined) {
-        log.warn({ signal }, 'second signal during shutdown; exiting now')
-        exit(1)
+      if (running === undefined) {
+        firstSignalAt = Date.now()
+        void handle.shutdown(signal).then(exit)
         return
       }
-      void handle.shutdown(signal).then(exit)
+      // A terminal's Ctrl-C and a supervisor often deliver the same stop twice within
+      // moments; only a signal well after the first one means "stop now".
+      if (Date.now() - firstSignalAt < 1000) return
+      log.warn({ signal }, 'second signal during shutdown; exiting now')
+      exit(1)
     })
   }
   process.on('uncaughtException', (error) => {

@@ -16,6 +16,8 @@ export interface OutboxSignal {
 export interface OutboxProgress {
   _id: AggregateId
   published: number
+  /** ce_id of the last event published: where to resume if the array was ever rewritten. */
+  lastId?: string
 }
 
 /** Where the relay's reconciliation got to. */

@@ -2,7 +2,7 @@ import { type EventRecord, toKafkaMessage } from '@polyshop/events'
 import type { Kafka, Producer, TopicMessages } from 'kafkajs'
 import type { Db, Filter, WithId } from 'mongodb'
 import type { Logger } from 'pino'
-import { type AggregateId, type OutboxCollections, type OutboxSignal, outboxCollections } from './collections.js'
+import { type AggregateId, type OutboxCollections, type OutboxProgress, type OutboxSignal, outboxCollections } from './collections.js'
 
 export interface OutboxRelayOptions {
   db: Db
@@ -62,10 +62,10 @@ export class OutboxRelay {
   readonly #sendRetries: number
   readonly #reconcileIntervalMs: number
   readonly #reconcileOverlapMs: number
-  #producer: Producer | undefined
+  #producer: Promise<Producer> | undefined
   #running = false
   #loop: Promise<void> | undefined
-  #wakeUp: (() => void) | undefined
+  #sleeper: { wakeable: boolean; resolve: () => void } | undefined
   #wakeRequested = false
   #consecutiveFailures = 0
   #nextReconcile = 0
@@ -100,13 +100,13 @@ export class OutboxRelay {
   /** Look for work now: the writer calls this after every commit that added events. */
   wake(): void {
     this.#wakeRequested = true
-    this.#wakeUp?.()
+    if (this.#sleeper?.wakeable === true) this.#sleeper.resolve()
   }
 
   /** Finishes the aggregate in hand, then stops and disconnects the producer. */
   async stop(): Promise<void> {
     this.#running = false
-    this.#wakeUp?.()
+    this.#sleeper?.resolve()
     await this.#loop
     this.#loop = undefined
     await this.#disconnect()
@@ -128,10 +128,10 @@ export class OutboxRelay {
         this.stats.lastError = (error as Error).message
         this.#log.warn({ err: error, attempt: this.#consecutiveFailures }, 'outbox relay could not publish; will retry')
         await this.#disconnect()
-        await this.#idle(this.#backoff(this.#consecutiveFailures))
+        await this.#idle(this.#backoff(this.#consecutiveFailures), false)
         continue
       }
-      if (!worked) await this.#idle(this.#pollIntervalMs)
+      if (!worked) await this.#idle(this.#pollIntervalMs, true)
     }
   }
 
@@ -167,14 +167,36 @@ export class OutboxRelay {
   /** Publishes the aggregate's events that are not on Kafka yet, oldest first. */
   async publishAggregate(aggregateId: AggregateId): Promise<number> {
     const document = await this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } })
-    const events = document?.outbox ?? []
-    const progress = await this.#collections.progress.findOne({ _id: aggregateId })
-    const published = progress?.published ?? 0
-    if (events.length <= published) return 0
-    await this.#publish(events.slice(published))
-    await this.#recordProgress(aggregateId, events.length)
-    this.stats.published += events.length - published
-    return events.length - published
+    if (document === null) {
+      // A signal with an id of the wrong type, or an aggregate deleted before publication.
+      this.#log.error({ aggregateId: String(aggregateId) }, 'outbox signal names no existing aggregate; nothing to publish')
+      return 0
+    }
+    const events = document.outbox ?? []
+    const start = this.#resumePosition(aggregateId, events, await this.#collections.progress.findOne({ _id: aggregateId }))
+    const last = events.at(-1)
+    if (start >= events.length || last === undefined) return 0
+    await this.#publish(events.slice(start))
+    await this.#recordProgress(aggregateId, events.length, last.id)
+    this.stats.published += events.length - start
+    return events.length - start
+  }
+
+  /**
+   * Where publication resumes: after the last event known to be on Kafka. Found by its id,
+   * not only by count, so an outbox array that was rewritten underneath (a lost update on
+   * FerretDB) is noticed instead of silently skipping events.
+   */
+  #resumePosition(aggregateId: AggregateId, events: EventRecord[], progress: OutboxProgress | null): number {
+    if (progress === null) return 0
+    if (progress.lastId === undefined) return progress.published
+    const index = events.findIndex((event) => event.id === progress.lastId)
+    if (index + 1 === progress.published) return progress.published
+    this.#log.error(
+      { aggregateId: String(aggregateId), published: progress.published, foundAt: index },
+      'the outbox array changed under the relay; resuming after the last published event where it can be found'
+    )
+    return index >= 0 ? index + 1 : progress.published
   }
 
   /**
@@ -214,14 +236,22 @@ export class OutboxRelay {
   }
 
   /** Progress only moves forward, whichever relay gets there first. */
-  async #recordProgress(aggregateId: AggregateId, published: number): Promise<void> {
-    const moved = await this.#collections.progress.updateOne({ _id: aggregateId, published: { $lt: published } }, { $set: { published } })
-    if (moved.matchedCount === 1) return
-    try {
-      await this.#collections.progress.insertOne({ _id: aggregateId, published })
-    } catch (error) {
-      // Another relay recorded equal or further progress first.
-      if ((error as { code?: number }).code !== 11000) throw error
+  async #recordProgress(aggregateId: AggregateId, published: number, lastId: string): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const moved = await this.#collections.progress.updateOne(
+        { _id: aggregateId, published: { $lt: published } },
+        { $set: { published, lastId } }
+      )
+      if (moved.matchedCount === 1) return
+      const existing = await this.#collections.progress.findOne({ _id: aggregateId })
+      if (existing !== null) return // equal or further progress is recorded already
+      try {
+        await this.#collections.progress.insertOne({ _id: aggregateId, published, lastId })
+        return
+      } catch (error) {
+        // Another relay inserted first: go round and move it forward if we are further.
+        if ((error as { code?: number }).code !== 11000) throw error
+      }
     }
   }
 
@@ -230,22 +260,28 @@ export class OutboxRelay {
     const attempts = signal.attempts + 1
     await this.#collections.signals
       .updateOne({ _id: signal._id }, { $set: { leaseUntil: new Date(Date.now() + this.#backoff(attempts)), attempts } })
-      .catch(() => {})
+      .catch((error: unknown) => this.#log.warn({ err: error }, 'could not postpone a failing outbox signal; its lease expires on its own'))
   }
 
-  async #connectedProducer(): Promise<Producer> {
-    if (this.#producer !== undefined) return this.#producer
-    const producer = this.#kafka.producer({
-      // Idempotence makes the broker drop duplicates of a retried send and, with one
-      // request in flight, keeps each partition in the order we send.
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      retry: { retries: this.#sendRetries, initialRetryTime: 200, maxRetryTime: 2000 }
+  /** One producer, shared by concurrent callers (the loop and drain()). */
+  #connectedProducer(): Promise<Producer> {
+    this.#producer ??= (async () => {
+      const producer = this.#kafka.producer({
+        // Idempotence makes the broker drop duplicates of a retried send and, with one
+        // request in flight, keeps each partition in the order we send.
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: { retries: this.#sendRetries, initialRetryTime: 200, maxRetryTime: 2000 }
+      })
+      await producer.connect()
+      return producer
+    })()
+    const pending = this.#producer
+    pending.catch(() => {
+      if (this.#producer === pending) this.#producer = undefined
     })
-    await producer.connect()
-    this.#producer = producer
-    return producer
+    return pending
   }
 
   /**
@@ -255,7 +291,7 @@ export class OutboxRelay {
   async #disconnect(): Promise<void> {
     const producer = this.#producer
     this.#producer = undefined
-    await producer?.disconnect().catch(() => {})
+    await producer?.then((connected) => connected.disconnect()).catch(() => {})
   }
 
   #backoff(attempt: number): number {
@@ -263,20 +299,27 @@ export class OutboxRelay {
     return Math.min(this.#maxBackoffMs, exponential) * (0.75 + Math.random() * 0.5)
   }
 
-  async #idle(ms: number): Promise<void> {
+  /**
+   * Sleeps; stop() always ends the sleep, wake() only when `wakeable` — a back-off after a
+   * failure is not cut short by new writes, or a Kafka outage would turn every write into
+   * an immediate retry.
+   */
+  async #idle(ms: number, wakeable: boolean): Promise<void> {
     if (!this.#running) return
-    if (this.#wakeRequested) {
+    if (wakeable && this.#wakeRequested) {
       this.#wakeRequested = false
       return
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#wakeUp?.(), ms)
-      this.#wakeUp = () => {
+      const timer = setTimeout(done, ms)
+      const sleeper = { wakeable, resolve: done }
+      this.#sleeper = sleeper
+      function done() {
         clearTimeout(timer)
-        this.#wakeUp = undefined
         resolve()
       }
     })
-    this.#wakeRequested = false
+    this.#sleeper = undefined
+    if (wakeable) this.#wakeRequested = false
   }
 }

@@ -79,13 +79,27 @@ export function toProblem(error: FastifyError | ProblemError | Error, prefix: st
       code
     }
   }
-  // 4xx raised by Fastify itself or its plugins (bad JSON, body too large, rate limit …):
-  // their messages are written for clients.
-  const code =
-    fastifyError.code?.startsWith('FST_ERR_') === true
-      ? `${prefix}_${fastifyError.code.slice('FST_ERR_'.length)}`
-      : `${prefix}_${status === 429 ? 'RATE_LIMITED' : 'REQUEST_REFUSED'}`
-  return { type: problemType(code), title: titleFor(status), status, detail: fastifyError.message, instance, code }
+  // 4xx raised by Fastify itself or its plugins (bad JSON, body too large, rate limit …)
+  // carry messages written for clients. Any other error's message may quote an upstream
+  // reply or a library's internals, so it stays in the log.
+  if (fastifyError.code?.startsWith('FST_ERR_') === true) {
+    const code = `${prefix}_${fastifyError.code.slice('FST_ERR_'.length)}`
+    return { type: problemType(code), title: titleFor(status), status, detail: fastifyError.message, instance, code }
+  }
+  const code = `${prefix}_${status === 429 ? 'RATE_LIMITED' : 'REQUEST_REFUSED'}`
+  return {
+    type: problemType(code),
+    title: titleFor(status),
+    status,
+    detail: `The request was refused (${titleFor(status)}).`,
+    instance,
+    code
+  }
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
 }
 
 /**
@@ -95,7 +109,8 @@ export function toProblem(error: FastifyError | ProblemError | Error, prefix: st
 export const problemHandling = fp<ProblemHandlingOptions>(
   async (app: FastifyInstance, options) => {
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const problem = toProblem(error, options.prefix, request.url)
+      // The path only: a query string may carry tokens or personal data.
+      const problem = toProblem(error, options.prefix, pathOf(request.url))
       if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
       if (problem.status === 429 && reply.getHeader('retry-after') === undefined && typeof problem.retryAfter === 'number') {
@@ -112,8 +127,8 @@ export const problemHandling = fp<ProblemHandlingOptions>(
           type: problemType(code),
           title: 'Not Found',
           status: 404,
-          detail: `No route ${request.method} ${request.url.split('?')[0]}.`,
-          instance: request.url,
+          detail: `No route ${request.method} ${pathOf(request.url)}.`,
+          instance: pathOf(request.url),
           code
         } satisfies ProblemDetails)
     })

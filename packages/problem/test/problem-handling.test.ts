@@ -95,3 +95,16 @@ t.test('an unknown route is a 404 problem', async (t) => {
 t.test('prefixes are checked', async (t) => {
   t.throws(() => defineProblems('users', {}), /prefix/)
 })
+
+t.test('messages of other 4xx errors and query strings never reach the client', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(problemHandling, { prefix: 'GW' })
+  app.get('/upstream', async () => {
+    throw Object.assign(new Error('upstream said: {"internal":"stack at db.js:12"}'), { statusCode: 409 })
+  })
+  t.teardown(() => app.close())
+  const res = await app.inject({ method: 'GET', url: '/upstream?token=secret-token' })
+  t.equal(res.statusCode, 409)
+  t.notMatch(res.body, /upstream said|secret-token/)
+  t.match(res.json(), { code: 'GW_REQUEST_REFUSED', instance: '/upstream' })
+})

@@ -1,0 +1,10 @@
+export { type AuthenticationOptions, authentication } from './fastify.js'
+export { jwkThumbprint, jwkToPem, type PublicJwk, toPublicJwk } from './jwk.js'
+export {
+  ACCESS_TOKEN_ALGORITHM,
+  type AccessTokenVerifierOptions,
+  createAccessTokenVerifier,
+  type Identity,
+  InvalidTokenError,
+  type PublicKeyResolver
+} from './verifier.js'

@@ -1,0 +1,87 @@
+import { createDecoder, createVerifier, TokenError } from 'fast-jwt'
+
+/** Who is calling, from a verified access token. */
+export interface Identity {
+  userId: string
+  roles: string[]
+  /** The token's jti. */
+  tokenId: string
+  /** The raw token, to forward to the next service. */
+  token: string
+  expiresAt: Date
+}
+
+/** Returns the PEM public key for a key id, or undefined if the id is unknown. */
+export type PublicKeyResolver = (kid: string) => Promise<string | undefined>
+
+export interface AccessTokenVerifierOptions {
+  issuer: string
+  audience: string
+  resolveKey: PublicKeyResolver
+  /** Allowed clock difference between services, for exp/iat. */
+  clockToleranceMs?: number
+}
+
+/** The one algorithm polyshop signs with; anything else (none, HS256, RS256 …) is refused. */
+export const ACCESS_TOKEN_ALGORITHM = 'ES256'
+
+export class InvalidTokenError extends Error {
+  override name = 'InvalidTokenError'
+}
+
+const decodeComplete = createDecoder({ complete: true })
+
+/**
+ * Verifies polyshop access tokens: ES256 only, a known `kid`, the configured `iss` and `aud`,
+ * not expired, and every claim present (sub, roles, iss, aud, exp, iat, jti).
+ */
+export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): (token: string) => Promise<Identity> {
+  const verify = createVerifier({
+    algorithms: [ACCESS_TOKEN_ALGORITHM],
+    allowedIss: options.issuer,
+    allowedAud: options.audience,
+    requiredClaims: ['sub', 'roles', 'iss', 'aud', 'exp', 'iat', 'jti'],
+    clockTolerance: options.clockToleranceMs ?? 5000,
+    key: async (decoded: { header: { kid?: unknown } }) => {
+      const kid = decoded.header.kid
+      if (typeof kid !== 'string') throw new InvalidTokenError('the token has no key id')
+      const key = await options.resolveKey(kid)
+      if (key === undefined) throw new InvalidTokenError('the token was signed with an unknown key')
+      return key
+    }
+  })
+
+  return async (token: string): Promise<Identity> => {
+    let header: { alg?: unknown }
+    try {
+      header = (decodeComplete(token) as { header: { alg?: unknown } }).header
+    } catch {
+      throw new InvalidTokenError('the token is malformed')
+    }
+    // Checked before any key is looked up, so `none` and HMAC-with-a-public-key never reach a verifier.
+    if (header.alg !== ACCESS_TOKEN_ALGORITHM) throw new InvalidTokenError('the token uses a refused algorithm')
+    let payload: Record<string, unknown>
+    try {
+      payload = (await verify(token)) as Record<string, unknown>
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw error
+      // fast-jwt wraps what the key lookup throws.
+      const inner = (error as { originalError?: unknown }).originalError
+      if (inner instanceof InvalidTokenError) throw inner
+      const reason =
+        error instanceof TokenError && error.code === TokenError.codes.expired ? 'the token has expired' : 'the token is not valid'
+      throw new InvalidTokenError(reason, { cause: error })
+    }
+    const { sub, roles, jti, exp } = payload
+    if (
+      typeof sub !== 'string' ||
+      !Array.isArray(roles) ||
+      !roles.every((r) => typeof r === 'string') ||
+      typeof jti !== 'string' ||
+      typeof exp !== 'number'
+    ) {
+      throw new InvalidTokenError('the token claims are malformed')
+    }
+    return { userId: sub, roles: roles as string[], tokenId: jti, token, expiresAt: new Date(exp * 1000) }
+  }
+}
