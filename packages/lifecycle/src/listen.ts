@@ -14,6 +14,14 @@ export const HTTP_SERVER_TIMEOUTS = {
   forceCloseConnections: 'idle' as const
 }
 
+/**
+ * Fastify options every polyshop HTTP service starts from (pair with useStrictValidation).
+ */
+export const SERVICE_FASTIFY_OPTIONS = {
+  ...HTTP_SERVER_TIMEOUTS,
+  return503OnClosing: true
+}
+
 export interface ListenOptions {
   host: string
   port: number

@@ -1,0 +1,110 @@
+import rateLimit from '@fastify/rate-limit'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { authentication, createAccessTokenVerifier, jwkToPem } from '@polyshop/auth'
+import { SERVICE_FASTIFY_OPTIONS, useStrictValidation } from '@polyshop/lifecycle'
+import { metrics } from '@polyshop/metrics'
+import { OutboxWriter } from '@polyshop/outbox'
+import { problemHandling } from '@polyshop/problem'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Db } from 'mongodb'
+import type { Logger } from 'pino'
+import { trustProxySetting, type UserConfig } from './config.js'
+import { Accounts } from './domain/accounts.js'
+import type { SigningKeys } from './domain/signing-keys.js'
+import { LoginFailures } from './repositories/login-failures.js'
+import { RefreshTokenStore } from './repositories/refresh-tokens.js'
+import { type UserDocument, UserRepository } from './repositories/users.js'
+import { authRoutes } from './routes/auth.js'
+import { healthRoutes } from './routes/health.js'
+import { userRoutes } from './routes/users.js'
+import { JwksSchema } from './schemas.js'
+
+export interface UserServiceOptions {
+  config: UserConfig
+  db: Db
+  keys: SigningKeys
+  logger: Logger
+  /** Called after each write that added events: the outbox relay's wake(). */
+  onOutboxCommit?: () => void
+  isShuttingDown?: () => boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    accounts: Accounts
+    refreshTokens: RefreshTokenStore
+  }
+}
+
+/**
+ * The user service as a plugin: registration, sign-in, sessions, profiles and the JWKS.
+ * It never listens; server.ts does, and tests use inject() on buildApp().
+ */
+export const userService = fp<UserServiceOptions>(
+  async (app, options) => {
+    const { config, db, keys, logger } = options
+    await app.register(problemHandling, { prefix: 'USR' })
+    await app.register(metrics, { service: 'user' })
+    // Limits are per route (config.rateLimit); only the auth routes opt in.
+    await app.register(rateLimit, { global: false })
+    await app.register(authentication, {
+      prefix: 'USR',
+      verify: createAccessTokenVerifier({
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        resolveKey: async (kid) => {
+          const jwk = keys.jwks.find((key) => key.kid === kid)
+          return jwk === undefined ? undefined : jwkToPem(jwk)
+        }
+      })
+    })
+
+    const outbox = new OutboxWriter<UserDocument>({
+      db,
+      collection: 'users',
+      logger,
+      ...(options.onOutboxCommit === undefined ? {} : { onCommit: options.onOutboxCommit })
+    })
+    const users = new UserRepository(db, outbox)
+    const refreshTokens = new RefreshTokenStore(db, config.REFRESH_TOKEN_TTL_SECONDS)
+    await users.ensureIndexes()
+    await refreshTokens.ensureIndexes()
+    const accounts = new Accounts({
+      users,
+      refreshTokens,
+      loginFailures: new LoginFailures(db, config.LOGIN_MAX_FAILURES, config.LOGIN_FAILURE_WINDOW_SECONDS),
+      keys,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      password: { cost: config.PASSWORD_HASH_COST, blockSize: 8, parallelization: 1 },
+      logger
+    })
+    app.decorate('accounts', accounts)
+    app.decorate('refreshTokens', refreshTokens)
+
+    await app.register(healthRoutes, { db, isShuttingDown: options.isShuttingDown ?? (() => false) })
+    app.get('/.well-known/jwks.json', { schema: { response: { 200: JwksSchema } } }, async (_request, reply) => {
+      // Verifiers cache it; a rotated-in key is published before it signs (see README).
+      reply.header('cache-control', 'public, max-age=300')
+      return { keys: keys.jwks }
+    })
+    await app.register(authRoutes, { prefix: '/api/v1/auth', accounts, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE })
+    await app.register(userRoutes, { prefix: '/api/v1/users', accounts, users })
+  },
+  { name: 'user-service', fastify: '5.x' }
+)
+
+export async function buildApp(options: UserServiceOptions, server: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...SERVICE_FASTIFY_OPTIONS,
+    loggerInstance: options.logger,
+    trustProxy: trustProxySetting(options.config.TRUST_PROXY),
+    bodyLimit: 64 * 1024,
+    ...server
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  useStrictValidation(app as unknown as FastifyInstance)
+  await app.register(userService, options)
+  return app as unknown as FastifyInstance
+}

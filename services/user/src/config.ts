@@ -1,0 +1,70 @@
+import { env, loadConfigOrExit, Type } from '@polyshop/config'
+import type { Static } from 'typebox'
+
+export const UserConfigSchema = Type.Object({
+  PORT: env.port(3001),
+  HOST: env.host(),
+  LOG_LEVEL: env.logLevel(),
+  MONGODB_URL: env.mongoUrl(),
+  KAFKA_BROKERS: env.kafkaBrokers(),
+  JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
+  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
+  JWT_PRIVATE_KEY: Type.Optional(
+    Type.String({
+      pattern: '-----BEGIN (EC )?PRIVATE KEY-----',
+      description: 'a PEM EC P-256 private key (unset: a key is generated at start)'
+    })
+  ),
+  JWT_PREVIOUS_PUBLIC_KEYS: Type.Optional(
+    Type.String({
+      pattern: '-----BEGIN PUBLIC KEY-----',
+      description: 'PEM public keys of retired signing keys, still published until their tokens expire'
+    })
+  ),
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900, description: 'seconds, 60-3600' }),
+  REFRESH_TOKEN_TTL_SECONDS: Type.Integer({
+    minimum: 3600,
+    maximum: 90 * 24 * 3600,
+    default: 30 * 24 * 3600,
+    description: 'seconds, 1 hour to 90 days'
+  }),
+  PASSWORD_HASH_COST: Type.Integer({
+    minimum: 14,
+    maximum: 20,
+    default: 17,
+    description: 'log2 of the scrypt cost N (OWASP: 17, i.e. N=131072 with r=8, p=1)'
+  }),
+  LOGIN_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 5,
+    description: 'failed logins per account before it is throttled'
+  }),
+  LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 10, maximum: 86_400, default: 900, description: 'seconds' }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 100_000, default: 30, description: 'auth requests per client IP per minute' }),
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    description: '"false", "true", a hop count, or comma-separated addresses/CIDRs of trusted proxies'
+  }),
+  ADMIN_EMAIL: Type.Optional(
+    Type.String({ format: 'email', maxLength: 254, description: 'the first admin account, created at start if missing' })
+  ),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10, maxLength: 128, description: 'its password (10-128 characters)' }))
+})
+
+export type UserConfig = Static<typeof UserConfigSchema>
+
+export function loadUserConfig(environment: NodeJS.ProcessEnv = process.env): UserConfig {
+  return loadConfigOrExit('user', UserConfigSchema, environment)
+}
+
+/** Fastify's trustProxy from TRUST_PROXY: the client IP that rate limits see. */
+export function trustProxySetting(value: string): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (value === 'true') return true
+  if (value === 'false' || value === '') return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return (_address, hop) => hop < hops
+  }
+  return value.split(',').map((part) => part.trim())
+}

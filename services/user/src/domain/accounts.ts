@@ -1,0 +1,208 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { createEvent } from '@polyshop/events'
+import { createSigner } from 'fast-jwt'
+import type { Logger } from 'pino'
+import { errors } from '../errors.js'
+import type { LoginFailures } from '../repositories/login-failures.js'
+import type { RefreshTokenStore } from '../repositories/refresh-tokens.js'
+import { isDuplicateKey, normalizeEmail, type Role, type UserDocument, type UserRepository } from '../repositories/users.js'
+import { hashPassword, passwordPolicyViolation, type ScryptParameters, verifyPassword } from './passwords.js'
+import type { SigningKeys } from './signing-keys.js'
+
+/** What clients see of a user: never the password hash or outbox internals. */
+export interface PublicUser {
+  id: string
+  email: string
+  name: string
+  phone?: string
+  roles: Role[]
+  disabled: boolean
+  createdAt: string
+}
+
+export interface AuthPayload {
+  user: PublicUser
+  accessToken: string
+  refreshToken: string
+  /** Seconds until the access token expires. */
+  expiresIn: number
+}
+
+export interface AccountsOptions {
+  users: UserRepository
+  refreshTokens: RefreshTokenStore
+  loginFailures: LoginFailures
+  keys: SigningKeys
+  issuer: string
+  audience: string
+  accessTokenTtlSeconds: number
+  password: ScryptParameters
+  logger: Logger
+}
+
+export function toPublicUser(user: UserDocument): PublicUser {
+  return {
+    id: user._id,
+    email: user.email,
+    name: user.name,
+    ...(user.phone === null ? {} : { phone: user.phone }),
+    roles: user.roles,
+    disabled: user.disabled,
+    createdAt: user.createdAt.toISOString()
+  }
+}
+
+/** Registration, sign-in and sessions: the user service's rules in one place. */
+export class Accounts {
+  readonly #o: AccountsOptions
+  readonly #sign: (payload: Record<string, unknown>) => string
+  /** Compared against when the email is unknown, so both failures take as long. */
+  #decoyHash: Promise<string>
+
+  constructor(options: AccountsOptions) {
+    this.#o = options
+    this.#sign = createSigner({
+      key: options.keys.current.privateKeyPem,
+      algorithm: 'ES256',
+      kid: options.keys.current.kid,
+      iss: options.issuer,
+      aud: options.audience,
+      expiresIn: options.accessTokenTtlSeconds * 1000
+    })
+    this.#decoyHash = hashPassword(randomBytes(16).toString('hex'), options.password)
+  }
+
+  async register(
+    input: { email: string; password: string; name: string; phone?: string | undefined },
+    traceparent?: string
+  ): Promise<AuthPayload> {
+    const violation = passwordPolicyViolation(input.password, input.email)
+    if (violation !== undefined) throw errors.WEAK_PASSWORD(violation)
+    return this.#authPayload(await this.createUser({ ...input, roles: ['customer'] }, traceparent))
+  }
+
+  /** Creates a user and, in the same write, its shop.user.registered.v1 event. */
+  async createUser(
+    input: { email: string; password: string; name: string; phone?: string | undefined; roles: Role[] },
+    traceparent?: string
+  ): Promise<UserDocument> {
+    const now = new Date()
+    const user: UserDocument = {
+      _id: randomUUID(),
+      email: input.email.trim(),
+      emailNormalized: normalizeEmail(input.email),
+      name: input.name.trim(),
+      phone: input.phone ?? null,
+      passwordHash: await hashPassword(input.password, this.#o.password),
+      roles: input.roles,
+      disabled: false,
+      createdAt: now,
+      updatedAt: now
+    }
+    const event = createEvent(
+      'shop.user.registered.v1',
+      {
+        userId: user._id,
+        email: user.email,
+        name: user.name,
+        ...(user.phone === null ? {} : { phone: user.phone }),
+        registeredAt: { seconds: BigInt(Math.floor(now.getTime() / 1000)), nanos: (now.getTime() % 1000) * 1_000_000 }
+      },
+      { source: '/polyshop/user', key: user._id, ...(traceparent === undefined ? {} : { traceparent }) }
+    )
+    try {
+      await this.#o.users.outbox.insertOne(user, [event])
+    } catch (error) {
+      if (isDuplicateKey(error)) throw errors.EMAIL_TAKEN('An account with this email already exists.')
+      throw error
+    }
+    return user
+  }
+
+  /**
+   * Wrong password and unknown email fail alike (same error, same work); repeated failures
+   * for one account are throttled whatever IP they come from.
+   */
+  async login(email: string, password: string): Promise<AuthPayload> {
+    const account = normalizeEmail(email)
+    const retryAfter = await this.#o.loginFailures.retryAfterSeconds(account)
+    if (retryAfter > 0)
+      throw errors.TOO_MANY_ATTEMPTS(`Too many failed sign-ins for this account; try again in ${retryAfter} seconds.`, { retryAfter })
+    const user = await this.#o.users.findByEmail(email)
+    const check = await verifyPassword(password, user?.passwordHash ?? (await this.#decoyHash), this.#o.password)
+    if (user === null || !check.matches) {
+      await this.#o.loginFailures.record(account)
+      throw errors.INVALID_CREDENTIALS('The email or the password is wrong.')
+    }
+    await this.#o.loginFailures.clear(account)
+    if (user.disabled) throw errors.ACCOUNT_DISABLED('This account has been disabled.')
+    if (check.needsRehash) {
+      await this.#o.users.update(user._id, { passwordHash: await hashPassword(password, this.#o.password) })
+    }
+    return await this.#authPayload(user)
+  }
+
+  async refresh(refreshToken: string): Promise<AuthPayload> {
+    const rotation = await this.#o.refreshTokens.rotate(refreshToken)
+    if (rotation.outcome === 'reused') {
+      this.#o.logger.warn({ userId: rotation.userId }, 'a rotated refresh token was presented again; its session is revoked')
+      throw errors.REFRESH_TOKEN_REUSED('This refresh token was already used; sign in again.')
+    }
+    if (rotation.outcome === 'invalid')
+      throw errors.INVALID_REFRESH_TOKEN('The refresh token is unknown, expired or revoked; sign in again.')
+    const user = await this.#o.users.findById(rotation.userId)
+    if (user === null || user.disabled) {
+      await this.#o.refreshTokens.revokeAllOf(rotation.userId, 'account disabled or deleted')
+      throw errors.INVALID_REFRESH_TOKEN('The refresh token is unknown, expired or revoked; sign in again.')
+    }
+    return {
+      user: toPublicUser(user),
+      accessToken: this.#accessToken(user),
+      refreshToken: rotation.token,
+      expiresIn: this.#o.accessTokenTtlSeconds
+    }
+  }
+
+  /** Ends the session of the given refresh token, or every session of the user without one. */
+  async logout(userId: string, refreshToken: string | undefined): Promise<void> {
+    if (refreshToken === undefined) {
+      await this.#o.refreshTokens.revokeAllOf(userId, 'logout')
+      return
+    }
+    const family = await this.#o.refreshTokens.familyOf(refreshToken)
+    // Someone else's token is ignored rather than revealed.
+    if (family !== undefined && family.userId === userId) await this.#o.refreshTokens.revokeFamily(family.familyId, 'logout')
+  }
+
+  async setDisabled(userId: string, disabled: boolean): Promise<UserDocument> {
+    const user = await this.#o.users.update(userId, { disabled })
+    if (user === null) throw errors.USER_NOT_FOUND()
+    if (disabled) await this.#o.refreshTokens.revokeAllOf(userId, 'account disabled')
+    return user
+  }
+
+  /** Creates the configured admin if no account has that email; never changes an existing one. */
+  async ensureAdmin(email: string, password: string): Promise<'created' | 'exists'> {
+    if ((await this.#o.users.findByEmail(email)) !== null) return 'exists'
+    try {
+      await this.createUser({ email, password, name: 'Administrator', roles: ['admin', 'customer'] })
+      return 'created'
+    } catch (error) {
+      if ((error as { code?: string }).code === errors.codes.EMAIL_TAKEN) return 'exists'
+      throw error
+    }
+  }
+
+  async #authPayload(user: UserDocument): Promise<AuthPayload> {
+    return {
+      user: toPublicUser(user),
+      accessToken: this.#accessToken(user),
+      refreshToken: await this.#o.refreshTokens.issue(user._id),
+      expiresIn: this.#o.accessTokenTtlSeconds
+    }
+  }
+
+  #accessToken(user: UserDocument): string {
+    return this.#sign({ sub: user._id, roles: user.roles, jti: randomUUID() })
+  }
+}

@@ -1,0 +1,139 @@
+import t from 'tap'
+import { bearer, build, PASSWORD, register } from './helper.js'
+
+t.test('register → login → refresh → the rotated token is refused → logout', async (t) => {
+  const { app } = await build(t)
+  const registered = await register(app, 'ada@example.com', { phone: '+4915123456789' })
+  t.match(registered, {
+    user: { email: 'ada@example.com', name: 'Ada Lovelace', phone: '+4915123456789', roles: ['customer'], disabled: false },
+    expiresIn: 900
+  })
+  t.notMatch(JSON.stringify(registered), /passwordHash|scrypt|outbox/, 'no secrets or internals in the reply')
+
+  const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'ADA@example.com', password: PASSWORD } })
+  t.equal(login.statusCode, 200, 'email matches case-insensitively')
+  const first = login.json()
+
+  const me = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(first.accessToken) })
+  t.equal(me.statusCode, 200)
+  t.equal(me.json().id, registered.user.id)
+
+  const refreshed = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } })
+  t.equal(refreshed.statusCode, 200)
+  const second = refreshed.json()
+  t.not(second.refreshToken, first.refreshToken, 'a new refresh token')
+
+  const replay = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } })
+  t.equal(replay.statusCode, 401, 'the rotated token is refused')
+  t.equal(replay.json().code, 'USR_REFRESH_TOKEN_REUSED')
+  const afterReplay = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: second.refreshToken } })
+  t.equal(afterReplay.statusCode, 401, 'reuse revoked the whole session, the newest token included')
+
+  const again = (
+    await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'ada@example.com', password: PASSWORD } })
+  ).json()
+  const logout = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/logout',
+    headers: bearer(again.accessToken),
+    payload: { refreshToken: again.refreshToken }
+  })
+  t.equal(logout.statusCode, 204)
+  const afterLogout = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: again.refreshToken } })
+  t.equal(afterLogout.statusCode, 401)
+  t.equal(afterLogout.json().code, 'USR_INVALID_REFRESH_TOKEN')
+})
+
+t.test('concurrent refreshes with one token: exactly one succeeds', async (t) => {
+  const { app } = await build(t)
+  const { refreshToken } = await register(app, 'grace@example.com')
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () => app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } }))
+  )
+  t.equal(results.filter((r) => r.statusCode === 200).length, 1)
+  t.equal(results.filter((r) => r.statusCode === 401).length, 7)
+})
+
+t.test('a wrong password and an unknown email get the same answer', async (t) => {
+  const { app } = await build(t)
+  await register(app, 'lin@example.com')
+  const wrong = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email: 'lin@example.com', password: 'not the password' }
+  })
+  const unknown = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email: 'nobody@example.com', password: 'not the password' }
+  })
+  t.equal(wrong.statusCode, 401)
+  t.equal(unknown.statusCode, 401)
+  t.same(wrong.json(), unknown.json())
+})
+
+t.test('repeated failures for one account are throttled, with Retry-After', async (t) => {
+  const { app } = await build(t, { LOGIN_MAX_FAILURES: '3' })
+  await register(app, 'kim@example.com')
+  for (let i = 0; i < 3; i++) {
+    await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'kim@example.com', password: 'guess number one' } })
+  }
+  const blocked = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'kim@example.com', password: PASSWORD } })
+  t.equal(blocked.statusCode, 429, 'even the right password waits')
+  t.equal(blocked.json().code, 'USR_TOO_MANY_ATTEMPTS')
+  t.ok(Number(blocked.headers['retry-after']) > 0)
+})
+
+t.test('auth routes are rate-limited per client IP', async (t) => {
+  const { app } = await build(t, { RATE_LIMIT_PER_MINUTE: '3' })
+  const statuses: number[] = []
+  for (let i = 0; i < 4; i++) {
+    statuses.push(
+      (await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: `x${i}@example.com`, password: 'whatever123' } }))
+        .statusCode
+    )
+  }
+  t.same(statuses, [401, 401, 401, 429])
+})
+
+t.test('registration refuses weak passwords and a second account for the same email', async (t) => {
+  const { app, db } = await build(t)
+  const weak = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { email: 'sam@example.com', password: 'short', name: 'Sam' }
+  })
+  t.equal(weak.statusCode, 400)
+  t.equal(weak.json().code, 'USR_WEAK_PASSWORD')
+  await register(app, 'Sam@Example.com')
+  const duplicate = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { email: 'sam@example.com', password: PASSWORD, name: 'Sam' }
+  })
+  t.equal(duplicate.statusCode, 409)
+  t.equal(duplicate.json().code, 'USR_EMAIL_TAKEN')
+  t.equal(await db.collection('users').countDocuments(), 1)
+})
+
+t.test('a disabled account can neither sign in nor refresh', async (t) => {
+  const { app } = await build(t)
+  const user = await register(app, 'eve@example.com')
+  await app.accounts.ensureAdmin('root@example.com', 'admin password 1')
+  const admin = (
+    await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'root@example.com', password: 'admin password 1' } })
+  ).json()
+  const disabled = await app.inject({
+    method: 'POST',
+    url: `/api/v1/users/${user.user.id}/disabled`,
+    headers: bearer(admin.accessToken),
+    payload: { disabled: true }
+  })
+  t.equal(disabled.statusCode, 200)
+  t.equal(disabled.json().disabled, true)
+  const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'eve@example.com', password: PASSWORD } })
+  t.equal(login.statusCode, 403)
+  t.equal(login.json().code, 'USR_ACCOUNT_DISABLED')
+  const refresh = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: user.refreshToken } })
+  t.equal(refresh.statusCode, 401)
+})
