@@ -10,7 +10,7 @@ import { repoRoot, type StackEndpoints, stackProfile, startStack, stopStack } fr
 /** Local ports of DESIGN.md, in start order (dependencies first). */
 const SERVICES = [
   { name: 'user', port: 3001, env: {} },
-  { name: 'product', port: 3002, env: { GRPC_PORT: '50052' } },
+  { name: 'product', port: 3002, env: { GRPC_PORT: '50052', SEED_DEMO_CATALOG: 'true' } },
   { name: 'order', port: 3003, env: { GRPC_PORT: '50051' } },
   { name: 'recommendation', port: 3004, env: {} },
   { name: 'notification', port: 3005, env: {} },
@@ -83,13 +83,23 @@ const services: RunningService[] = []
 let stack: StackEndpoints | undefined
 let stopping: Promise<void> | undefined
 
+/** Signals the service's whole process group: npm, and the node process npm started. */
+function signalService(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
 /** Services first (each drains on SIGTERM), then the servers this command started. */
 async function stopEverything(): Promise<void> {
   await Promise.all(
     services.map(async ({ child, exited }) => {
       if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+      signalService(child, 'SIGTERM')
+      const timer = setTimeout(() => signalService(child, 'SIGKILL'), STOP_GRACE_MS)
       await exited
       clearTimeout(timer)
     })
@@ -97,12 +107,17 @@ async function stopEverything(): Promise<void> {
   if (stack !== undefined) await stopStack(profile, stack.started)
 }
 
+let firstSignalAt = 0
+
 function onSignal(signal: NodeJS.Signals): void {
+  // npm and tsx each pass a terminal's Ctrl-C on, so one keypress can arrive twice at once.
+  if (stopping !== undefined && Date.now() - firstSignalAt < 1000) return
   if (stopping !== undefined) {
     console.log(`\n${signal} again: killing the services now`)
-    for (const { child } of services) child.kill('SIGKILL')
+    for (const { child } of services) signalService(child, 'SIGKILL')
     return
   }
+  firstSignalAt = Date.now()
   console.log(`\n${signal}: stopping the services, then the servers this command started`)
   stopping = stopEverything().then(
     () => process.exit(0),

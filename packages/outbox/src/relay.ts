@@ -1,5 +1,5 @@
 import { type EventRecord, toKafkaMessage } from '@polyshop/events'
-import type { Kafka, Producer, TopicMessages } from 'kafkajs'
+import { type Kafka, Partitioners, type Producer, type TopicMessages } from 'kafkajs'
 import type { Db, Filter, WithId } from 'mongodb'
 import type { Logger } from 'pino'
 import { type AggregateId, type OutboxCollections, type OutboxProgress, type OutboxSignal, outboxCollections } from './collections.js'
@@ -271,6 +271,8 @@ export class OutboxRelay {
         // request in flight, keeps each partition in the order we send.
         idempotent: true,
         maxInFlightRequests: 1,
+        // The Java client's partitioner: the same key lands on the same partition as from any other client.
+        createPartitioner: Partitioners.DefaultPartitioner,
         allowAutoTopicCreation: false,
         retry: { retries: this.#sendRetries, initialRetryTime: 200, maxRetryTime: 2000 }
       })

@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
@@ -116,4 +118,41 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+export interface ServiceProcess {
+  child: ChildProcess
+  /** Everything it printed so far, stdout and stderr together. */
+  output: () => string
+  exited: Promise<number | null>
+}
+
+/**
+ * Runs a service's real entry point (src/server.ts) as its own process, the way `npm start`
+ * and the container do, with only the environment given (plus PATH and HOME). Killed when
+ * the test ends if it is still running.
+ */
+export function spawnService(t: Teardown, entry: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@polyshop/source', entry], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => {
+    output += chunk
+  })
+  child.stderr?.on('data', (chunk) => {
+    output += chunk
+  })
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  return { child, output: () => output, exited: once(child, 'exit').then(([code]) => code as number | null) }
+}
+
+/** MONGODB_URL of the test server with a database of its own. */
+export function uniqueDatabaseUrl(prefix: string): string {
+  const url = new URL(required('MONGODB_URL'))
+  url.pathname = `/${uniqueName(prefix).replaceAll('-', '_')}`
+  return url.toString()
 }

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { authentication, createAccessTokenVerifier, jwkToPem } from '@polyshop/auth'
-import { SERVICE_FASTIFY_OPTIONS, useStrictValidation } from '@polyshop/lifecycle'
+import { healthRoutes, mongoPing, SERVICE_FASTIFY_OPTIONS, useStrictValidation } from '@polyshop/lifecycle'
 import { metrics } from '@polyshop/metrics'
 import { OutboxWriter } from '@polyshop/outbox'
 import { problemHandling } from '@polyshop/problem'
@@ -16,7 +16,6 @@ import { LoginFailures } from './repositories/login-failures.js'
 import { RefreshTokenStore } from './repositories/refresh-tokens.js'
 import { type UserDocument, UserRepository } from './repositories/users.js'
 import { authRoutes } from './routes/auth.js'
-import { healthRoutes } from './routes/health.js'
 import { userRoutes } from './routes/users.js'
 import { JwksSchema } from './schemas.js'
 
@@ -84,7 +83,7 @@ export const userService = fp<UserServiceOptions>(
     app.decorate('accounts', accounts)
     app.decorate('refreshTokens', refreshTokens)
 
-    await app.register(healthRoutes, { db, isShuttingDown: options.isShuttingDown ?? (() => false) })
+    await app.register(healthRoutes, { checks: { mongodb: mongoPing(db) }, isShuttingDown: options.isShuttingDown ?? (() => false) })
     app.get('/.well-known/jwks.json', { schema: { response: { 200: JwksSchema } } }, async (_request, reply) => {
       // Verifiers cache it; a rotated-in key is published before it signs (see README).
       reply.header('cache-control', 'public, max-age=300')

@@ -1,28 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { eventually, freePort, uniqueName } from '@polyshop/testkit'
+import { eventually, freePort, spawnService, uniqueDatabaseUrl } from '@polyshop/testkit'
 import t from 'tap'
 
 const server = fileURLToPath(new URL('../src/server.ts', import.meta.url))
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@polyshop/source', server], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk) => {
-    output += chunk
-  })
-  child.stderr?.on('data', (chunk) => {
-    output += chunk
-  })
-  return { child, output: () => output, exited: once(child, 'exit').then(([code]) => code as number | null) }
-}
-
 t.test('a bad configuration stops the service before it starts, naming the variables', async (t) => {
-  const { exited, output } = start({ MONGODB_URL: 'postgres://nope', KAFKA_BROKERS: 'kafka:9092', PORT: '0' })
+  const { exited, output } = spawnService(t, server, { MONGODB_URL: 'postgres://nope', KAFKA_BROKERS: 'kafka:9092', PORT: '0' })
   t.equal(await exited, 1)
   t.match(output(), /user: invalid configuration:/)
   t.match(output(), /MONGODB_URL: must match pattern/)
@@ -32,20 +15,14 @@ t.test('a bad configuration stops the service before it starts, naming the varia
 
 t.test('the real process serves, reports ready, creates the admin, and drains on SIGTERM', async (t) => {
   const port = await freePort()
-  const database = uniqueName('user_server').replaceAll('-', '_')
-  const url = new URL(process.env.MONGODB_URL ?? '')
-  url.pathname = `/${database}`
-  const { child, exited, output } = start({
+  const { child, exited, output } = spawnService(t, server, {
     PORT: String(port),
     HOST: '127.0.0.1',
-    MONGODB_URL: url.toString(),
+    MONGODB_URL: uniqueDatabaseUrl('user_server'),
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
     ADMIN_EMAIL: 'boot@example.com',
     ADMIN_PASSWORD: 'boot password 1',
     PASSWORD_HASH_COST: '14'
-  })
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
   })
   const base = `http://127.0.0.1:${port}`
   await eventually(

@@ -1,0 +1,49 @@
+import type { FastifyPluginAsync } from 'fastify'
+
+export interface HealthRoutesOptions {
+  /** Named dependencies that must answer for the service to be ready, e.g. { mongodb: ping }. */
+  checks: Record<string, () => Promise<boolean>>
+  isShuttingDown: () => boolean
+}
+
+const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false } as const
+
+/**
+ * GET /healthz: the process answers (liveness). GET /readyz: it can serve now (readiness):
+ * every check passes and it is not draining; otherwise 503 problem+json naming what failed.
+ */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, isShuttingDown }) => {
+  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: status } } }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
+    const failing = isShuttingDown()
+      ? ['shutting down']
+      : (
+          await Promise.all(
+            Object.entries(checks).map(async ([name, check]) =>
+              (await check().catch(() => false)) ? undefined : `${name} is not reachable`
+            )
+          )
+        ).filter((reason): reason is string => reason !== undefined)
+    if (failing.length === 0) return { status: 'ready' }
+    request.log.warn({ failing }, 'not ready')
+    return reply
+      .code(503)
+      .type('application/problem+json')
+      .send({
+        type: '/problems/not-ready',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `Not ready: ${failing.join(', ')}.`,
+        code: 'NOT_READY'
+      })
+  })
+}
+
+/** A readiness check for MongoDB. */
+export function mongoPing(db: { command(command: object, options?: object): Promise<unknown> }): () => Promise<boolean> {
+  return async () => {
+    await db.command({ ping: 1 }, { timeoutMS: 1000 })
+    return true
+  }
+}

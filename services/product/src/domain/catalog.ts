@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto'
+import { errors } from '../errors.js'
+import { type ProductDocument, ProductRepository } from '../repositories/products.js'
+import { imageUrl } from './images.js'
+import type { Inventory } from './inventory.js'
+
+export interface ProductInput {
+  name: string
+  description: string
+  category: string
+  price: { amount: number; currency: string }
+  stock: number
+  images?: string[] | undefined
+  attributes?: Record<string, string> | undefined
+}
+
+/** What clients see of a product. */
+export interface PublicProduct {
+  id: string
+  name: string
+  description: string
+  category: string
+  price: { amount: number; currency: string }
+  stock: number
+  images: string[]
+  attributes: Record<string, string>
+  createdAt: string
+  updatedAt: string
+}
+
+export function toPublicProduct(product: ProductDocument): PublicProduct {
+  return {
+    id: product._id,
+    name: product.name,
+    description: product.description,
+    category: product.category,
+    price: product.price,
+    stock: product.stock,
+    images: product.images,
+    attributes: product.attributes,
+    createdAt: product.createdAt.toISOString(),
+    updatedAt: product.updatedAt.toISOString()
+  }
+}
+
+/** The admin side of the catalog: every write checks the category and the catalog currency. */
+export class Catalog {
+  readonly #repository: ProductRepository
+  readonly #inventory: Inventory
+  readonly #currency: string
+
+  constructor(repository: ProductRepository, inventory: Inventory, currency: string) {
+    this.#repository = repository
+    this.#inventory = inventory
+    this.#currency = currency
+  }
+
+  async create(input: ProductInput, id: string = randomUUID()): Promise<ProductDocument> {
+    await this.#check(input)
+    const now = new Date()
+    const attributes = input.attributes ?? {}
+    const product: ProductDocument = {
+      _id: id,
+      name: input.name.trim(),
+      description: input.description.trim(),
+      category: input.category,
+      price: input.price,
+      stock: input.stock,
+      images: input.images ?? [imageUrl(id)],
+      attributes,
+      ...ProductRepository.derived({
+        name: input.name.trim(),
+        description: input.description.trim(),
+        category: input.category,
+        attributes
+      }),
+      createdAt: now,
+      updatedAt: now
+    }
+    await this.#repository.products.insertOne(product)
+    return product
+  }
+
+  async update(id: string, changes: Partial<ProductInput>): Promise<ProductDocument> {
+    await this.#check(changes)
+    return await this.#inventory.withProductLock(id, async () => {
+      const current = await this.#repository.findById(id)
+      if (current === null) throw errors.PRODUCT_NOT_FOUND()
+      const next = {
+        name: changes.name?.trim() ?? current.name,
+        description: changes.description?.trim() ?? current.description,
+        category: changes.category ?? current.category,
+        attributes: changes.attributes ?? current.attributes
+      }
+      const updated = await this.#repository.products.findOneAndUpdate(
+        { _id: id },
+        {
+          $set: {
+            ...next,
+            ...(changes.price === undefined ? {} : { price: changes.price }),
+            ...(changes.stock === undefined ? {} : { stock: changes.stock }),
+            ...(changes.images === undefined ? {} : { images: changes.images }),
+            ...ProductRepository.derived(next),
+            updatedAt: new Date()
+          }
+        },
+        { returnDocument: 'after', includeResultMetadata: false }
+      )
+      if (updated === null) throw errors.PRODUCT_NOT_FOUND()
+      return updated
+    })
+  }
+
+  async remove(id: string): Promise<void> {
+    const result = await this.#inventory.withProductLock(id, () => this.#repository.products.deleteOne({ _id: id }))
+    if (result.deletedCount === 0) throw errors.PRODUCT_NOT_FOUND()
+  }
+
+  async #check(input: Partial<ProductInput>): Promise<void> {
+    if (input.price !== undefined && input.price.currency !== this.#currency) {
+      throw errors.WRONG_CURRENCY(`Prices in this catalog are in ${this.#currency}.`)
+    }
+    if (input.category !== undefined && !(await this.#repository.categoryExists(input.category))) {
+      throw errors.CATEGORY_NOT_FOUND(`There is no category "${input.category}".`)
+    }
+  }
+}

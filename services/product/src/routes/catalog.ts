@@ -1,0 +1,95 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { type Catalog, toPublicProduct } from '../domain/catalog.js'
+import { productSvg } from '../domain/images.js'
+import { errors } from '../errors.js'
+import type { ProductRepository, ProductSort } from '../repositories/products.js'
+import {
+  CategorySchema,
+  CreateProductBody,
+  ImageParams,
+  MAX_PAGE,
+  ProductIdParams,
+  ProductPageSchema,
+  ProductQuery,
+  ProductSchema,
+  problems,
+  UpdateProductBody
+} from '../schemas.js'
+
+export interface CatalogRoutesOptions {
+  catalog: Catalog
+  products: ProductRepository
+}
+
+/** /api/v1/products, /api/v1/categories and the generated product pictures. */
+export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = async (app, { catalog, products }) => {
+  app.get(
+    '/api/v1/products',
+    { schema: { querystring: ProductQuery, response: { 200: ProductPageSchema, ...problems(400) } } },
+    async (request) => {
+      const { limit, minPrice, maxPrice, ...rest } = request.query
+      if (minPrice !== undefined && maxPrice !== undefined && minPrice > maxPrice) {
+        throw errors.INVALID_PRICE_RANGE('minPrice is above maxPrice.')
+      }
+      const page = await products.search({
+        ...rest,
+        sort: rest.sort as ProductSort | undefined,
+        minPrice,
+        maxPrice,
+        limit: Math.min(limit ?? 20, MAX_PAGE)
+      })
+      return { items: page.items.map(toPublicProduct), nextCursor: page.nextCursor }
+    }
+  )
+
+  app.get(
+    '/api/v1/products/:id',
+    { schema: { params: ProductIdParams, response: { 200: ProductSchema, ...problems(400, 404) } } },
+    async (request) => {
+      const product = await products.findById(request.params.id)
+      if (product === null) throw errors.PRODUCT_NOT_FOUND()
+      return toPublicProduct(product)
+    }
+  )
+
+  app.get('/api/v1/categories', { schema: { response: { 200: Type.Array(CategorySchema) } } }, async () =>
+    (await products.listCategories()).map((c) => ({ id: c._id, name: c.name, description: c.description, productCount: c.productCount }))
+  )
+
+  app.post(
+    '/api/v1/products',
+    {
+      preHandler: app.requireRole('admin'),
+      schema: { body: CreateProductBody, response: { 201: ProductSchema, ...problems(400, 401, 403) } }
+    },
+    async (request, reply) => reply.code(201).send(toPublicProduct(await catalog.create(request.body)))
+  )
+
+  app.patch(
+    '/api/v1/products/:id',
+    {
+      preHandler: app.requireRole('admin'),
+      schema: { params: ProductIdParams, body: UpdateProductBody, response: { 200: ProductSchema, ...problems(400, 401, 403, 404) } }
+    },
+    async (request) => toPublicProduct(await catalog.update(request.params.id, request.body))
+  )
+
+  app.delete(
+    '/api/v1/products/:id',
+    {
+      preHandler: app.requireRole('admin'),
+      schema: { params: ProductIdParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } }
+    },
+    async (request, reply) => {
+      await catalog.remove(request.params.id)
+      return reply.code(204).send(null)
+    }
+  )
+
+  app.get('/images/products/:file', { schema: { params: ImageParams } }, async (request, reply) => {
+    const product = await products.findById(request.params.file.slice(0, -'.svg'.length))
+    if (product === null) throw errors.PRODUCT_NOT_FOUND()
+    return reply.type('image/svg+xml').header('cache-control', 'public, max-age=3600').send(productSvg(product))
+  })
+}

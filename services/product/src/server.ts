@@ -1,0 +1,41 @@
+// The product service process: configuration, MongoDB, the REST port and the gRPC port.
+import { once } from 'node:events'
+import { jwksKeyResolver } from '@polyshop/auth'
+import { gracefulShutdown, listen } from '@polyshop/lifecycle'
+import { createLogger } from '@polyshop/logger'
+import { MongoClient } from 'mongodb'
+import { buildProductService } from './app.js'
+import { loadProductConfig } from './config.js'
+import { closeInventoryServer } from './grpc/server.js'
+import { seedDemoCatalog } from './seed/seed.js'
+
+const config = loadProductConfig()
+const logger = createLogger({ name: 'product', level: config.LOG_LEVEL })
+const shutdown = gracefulShutdown({ logger })
+
+const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+await mongo.connect()
+const db = mongo.db()
+
+const service = await buildProductService({
+  config,
+  db,
+  logger,
+  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  isShuttingDown: () => shutdown.shuttingDown
+})
+await service.inventory.recoverInterrupted()
+if (config.SEED_DEMO_CATALOG) {
+  logger.info(await seedDemoCatalog(service.products, service.catalog, config.CATALOG_CURRENCY), 'demo catalog seeded')
+}
+
+service.grpc.listen(config.GRPC_PORT, config.HOST)
+await once(service.grpc, 'listening')
+logger.info({ port: config.GRPC_PORT }, 'gRPC InventoryService listening (gRPC, gRPC-Web, Connect over h2c)')
+
+// After the REST server (listen() puts it first): the gRPC port stops taking calls and
+// finishes those in flight, then MongoDB goes.
+shutdown.add({ name: 'grpc server', close: () => closeInventoryServer(service.grpc) })
+shutdown.add({ name: 'mongodb', close: () => mongo.close() })
+
+await listen(service.app, { host: config.HOST, port: config.PORT, shutdown })
