@@ -25,6 +25,13 @@ const service = await buildProductService({
   isShuttingDown: () => shutdown.shuttingDown
 })
 await service.inventory.recoverInterrupted()
+// And every minute: a replica that died mid-reservation leaves its stock held otherwise.
+const recovery = setInterval(() => {
+  service.inventory
+    .recoverInterrupted()
+    .catch((error: unknown) => logger.warn({ err: error }, 'could not recover interrupted reservations'))
+}, 60_000)
+recovery.unref()
 if (config.SEED_DEMO_CATALOG) {
   logger.info(await seedDemoCatalog(service.products, service.catalog, config.CATALOG_CURRENCY), 'demo catalog seeded')
 }
@@ -35,6 +42,7 @@ logger.info({ port: config.GRPC_PORT }, 'gRPC InventoryService listening (gRPC, 
 
 // After the REST server (listen() puts it first): the gRPC port stops taking calls and
 // finishes those in flight, then MongoDB goes.
+shutdown.add({ name: 'reservation recovery', close: () => clearInterval(recovery) })
 shutdown.add({ name: 'grpc server', close: () => closeInventoryServer(service.grpc) })
 shutdown.add({ name: 'mongodb', close: () => mongo.close() })
 

@@ -22,6 +22,16 @@ t.test('bad input on every route is a 400 problem and changes nothing', async (t
       method: 'GET',
       url: `/api/v1/products?sort=name&cursor=${Buffer.from(JSON.stringify(['price_asc', 1, 'a'])).toString('base64url')}`
     },
+    {
+      name: 'list: cursor key of the wrong type',
+      method: 'GET',
+      url: `/api/v1/products?sort=price_asc&cursor=${Buffer.from(JSON.stringify(['price_asc', 'x', 'a'])).toString('base64url')}`
+    },
+    {
+      name: 'list: cursor date that is not one',
+      method: 'GET',
+      url: `/api/v1/products?sort=newest&cursor=${Buffer.from(JSON.stringify(['newest', 'soon', 'a'])).toString('base64url')}`
+    },
     { name: 'get: malformed id', method: 'GET', url: '/api/v1/products/..%2F..%2Fetc' },
     {
       name: 'create: negative price',

@@ -50,6 +50,7 @@ t.test('search ranks name matches first and matches word prefixes', async (t) =>
     'prefix of ceramic'
   )
   t.same((await list(app, 'q=zzzz')).items, [])
+  t.same((await list(app, 'q=a !!')).items, [], 'nothing searchable matches nothing, not everything')
 })
 
 t.test('category, price range and sort combine', async (t) => {

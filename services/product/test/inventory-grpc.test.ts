@@ -82,6 +82,13 @@ t.test('a reservation is idempotent per order, all or nothing, and released once
   t.equal(await stockOf('picnic-blanket'), 26)
   t.equal((await client.releaseStock({ orderId: 'never-reserved' })).released, false)
   t.equal(await codeOf(client.reserveStock({ orderId: 'o-1', lines })), Code.FailedPrecondition, 'a released order cannot reserve again')
+  t.equal((await client.releaseStock({ orderId: 'gave-up' })).released, false)
+  t.equal(
+    await codeOf(client.reserveStock({ orderId: 'gave-up', lines })),
+    Code.FailedPrecondition,
+    'nor can one released before its reservation arrived'
+  )
+  t.equal(await stockOf('headlamp'), 44)
 })
 
 t.test('bad arguments are INVALID_ARGUMENT and change nothing', async (t) => {

@@ -33,6 +33,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     accounts: Accounts
     refreshTokens: RefreshTokenStore
+    loginFailures: LoginFailures
   }
 }
 
@@ -69,10 +70,11 @@ export const userService = fp<UserServiceOptions>(
     const refreshTokens = new RefreshTokenStore(db, config.REFRESH_TOKEN_TTL_SECONDS)
     await users.ensureIndexes()
     await refreshTokens.ensureIndexes()
+    const loginFailures = new LoginFailures(db, config.LOGIN_MAX_FAILURES, config.LOGIN_FAILURE_WINDOW_SECONDS)
     const accounts = new Accounts({
       users,
       refreshTokens,
-      loginFailures: new LoginFailures(db, config.LOGIN_MAX_FAILURES, config.LOGIN_FAILURE_WINDOW_SECONDS),
+      loginFailures,
       keys,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -82,6 +84,7 @@ export const userService = fp<UserServiceOptions>(
     })
     app.decorate('accounts', accounts)
     app.decorate('refreshTokens', refreshTokens)
+    app.decorate('loginFailures', loginFailures)
 
     await app.register(healthRoutes, { checks: { mongodb: mongoPing(db) }, isShuttingDown: options.isShuttingDown ?? (() => false) })
     app.get('/.well-known/jwks.json', { schema: { response: { 200: JwksSchema } } }, async (_request, reply) => {

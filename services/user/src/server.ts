@@ -37,9 +37,11 @@ if (config.ADMIN_EMAIL !== undefined && config.ADMIN_PASSWORD !== undefined) {
   logger.info({ email: config.ADMIN_EMAIL, outcome }, 'admin account')
 }
 
-// FerretDB has no TTL indexes: expired refresh tokens are removed here.
+// FerretDB has no TTL indexes: expired refresh tokens and login-failure windows go here.
 const cleanup = setInterval(() => {
-  app.refreshTokens.deleteExpired().catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired refresh tokens'))
+  Promise.all([app.refreshTokens.deleteExpired(), app.loginFailures.deleteExpired()]).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not delete expired refresh tokens or login failures')
+  )
 }, 3600_000)
 cleanup.unref()
 

@@ -44,6 +44,24 @@ t.test('register → login → refresh → the rotated token is refused → logo
   t.equal(afterLogout.json().code, 'USR_INVALID_REFRESH_TOKEN')
 })
 
+t.test('a bare logout (no body) ends every session; refreshing never extends a session', async (t) => {
+  const { app, db } = await build(t)
+  const first = await register(app, 'bare@example.com')
+  const second = (
+    await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'bare@example.com', password: PASSWORD } })
+  ).json()
+  const refreshed = (
+    await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: second.refreshToken } })
+  ).json()
+  const expiries = await db.collection('refresh_tokens').distinct('expiresAt', { userId: first.user.id })
+  t.equal(expiries.length, 2, "two sessions; the refreshed token kept its session's expiry")
+  const logout = await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(first.accessToken) })
+  t.equal(logout.statusCode, 204)
+  for (const token of [first.refreshToken, refreshed.refreshToken]) {
+    t.equal((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: token } })).statusCode, 401)
+  }
+})
+
 t.test('concurrent refreshes with one token: exactly one succeeds', async (t) => {
   const { app } = await build(t)
   const { refreshToken } = await register(app, 'grace@example.com')

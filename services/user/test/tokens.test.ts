@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import { createHmac, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { createAccessTokenVerifier, jwkToPem, type PublicJwk } from '@polyshop/auth'
 import { createSigner } from 'fast-jwt'
 import t from 'tap'
@@ -49,11 +49,14 @@ t.test('forged, expired and misdirected tokens are refused with 401 problem+json
   const now = Math.floor(Date.now() / 1000)
   const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
   const claims = { sub: user.id, roles: ['admin'], iss: 'polyshop-user', aud: 'polyshop', iat: now, exp: now + 600, jti: randomUUID() }
+  const publicPem = createPublicKey(keys.current.privateKeyPem).export({ format: 'pem', type: 'spki' }).toString()
+  const hs256 = (input: string) => `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`
   const ours = (overrides: Record<string, unknown>) =>
     createSigner({ key: keys.current.privateKeyPem, algorithm: 'ES256', kid: keys.current.kid })({ ...claims, ...overrides })
   const tokens: Record<string, string> = {
     'another key': createSigner({ key: pemPair().privatePem, algorithm: 'ES256', kid: keys.current.kid })(claims),
     'alg none': `${b64({ alg: 'none', kid: keys.current.kid })}.${b64(claims)}.`,
+    'HS256 made with the public key': hs256(`${b64({ alg: 'HS256', typ: 'JWT', kid: keys.current.kid })}.${b64(claims)}`),
     expired: ours({ iat: now - 3600, exp: now - 1800 }),
     'wrong audience': ours({ aud: 'elsewhere' }),
     'wrong issuer': ours({ iss: 'elsewhere' })

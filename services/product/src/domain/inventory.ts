@@ -127,7 +127,18 @@ export class Inventory {
     validOrderId(orderId)
     return await this.#locks.run(`order:${orderId}`, async () => {
       const reservation = await this.#reservations.findOne({ _id: orderId })
-      if (reservation === null || reservation.state === 'released' || reservation.state === 'failed') return false
+      if (reservation?.state === 'released') return false
+      if (reservation === null || reservation.state === 'failed') {
+        // Nothing held, but remember the release: a ReserveStock for this order that arrives
+        // late (a retry after the caller gave up) must not take stock nobody will release.
+        const now = new Date()
+        await this.#reservations.updateOne(
+          { _id: orderId },
+          { $set: { lines: reservation?.lines ?? [], applied: [], state: 'released', updatedAt: now }, $setOnInsert: { createdAt: now } },
+          { upsert: true }
+        )
+        return false
+      }
       await this.#rollBack(reservation)
       await this.#reservations.updateOne({ _id: orderId }, { $set: { state: 'released', applied: [], updatedAt: new Date() } })
       return true
@@ -170,6 +181,10 @@ export class Inventory {
     })
   }
 
+  /**
+   * Gives back every line still listed in `applied`, unlisting each as soon as it is back, so
+   * a rollback interrupted halfway and tried again never returns a line twice.
+   */
   async #rollBack(reservation: ReservationDocument): Promise<void> {
     for (const productId of reservation.applied) {
       const line = reservation.lines.find((l) => l.productId === productId)
@@ -177,6 +192,7 @@ export class Inventory {
       await this.#locks.run(`product:${productId}`, () =>
         this.#products.updateOne({ _id: productId }, { $inc: { stock: line.quantity }, $set: { updatedAt: new Date() } })
       )
+      await this.#reservations.updateOne({ _id: reservation._id }, { $pull: { applied: productId }, $set: { updatedAt: new Date() } })
     }
   }
 }

@@ -56,7 +56,9 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(value: string, sort: ProductSort): Cursor {
   try {
     const [cursorSort, key, id] = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as [ProductSort, string | number, string]
-    if (cursorSort !== sort || typeof id !== 'string' || (typeof key !== 'string' && typeof key !== 'number')) throw new Error('mismatch')
+    const keyType = sort === 'newest' || sort === 'name' ? 'string' : 'number'
+    if (cursorSort !== sort || typeof id !== 'string' || typeof key !== keyType) throw new Error('mismatch')
+    if (sort === 'newest' && Number.isNaN(Date.parse(key as string))) throw new Error('not a date')
     return { sort, key, id }
   } catch {
     throw errors.INVALID_CURSOR('The cursor does not belong to this listing; start again without it.')
@@ -105,6 +107,8 @@ export class ProductRepository {
 
   async search(query: ProductQuery): Promise<{ items: ProductDocument[]; nextCursor: string | null }> {
     const terms = query.q === undefined ? [] : queryWords(query.q)
+    // A query of nothing searchable ("a", "!!") matches nothing rather than everything.
+    if (query.q !== undefined && query.q.trim() !== '' && terms.length === 0) return { items: [], nextCursor: null }
     const sort: ProductSort = query.sort ?? (terms.length > 0 ? 'relevance' : 'newest')
     if (sort === 'relevance' && terms.length === 0) throw errors.RELEVANCE_NEEDS_QUERY('Sorting by relevance needs a search query (q).')
     const conditions: Filter<ProductDocument>[] = terms.map((term) => ({ keywords: term }))
@@ -114,8 +118,10 @@ export class ProductRepository {
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort)
 
     if (sort === 'relevance') {
+      // A fixed candidate set (by id) so every page ranks the same products.
       const candidates = await this.products
         .find(conditions.length > 0 ? { $and: conditions } : {})
+        .sort({ _id: 1 })
         .limit(RELEVANCE_CANDIDATES)
         .toArray()
       const ranked = candidates

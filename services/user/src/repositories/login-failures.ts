@@ -42,4 +42,9 @@ export class LoginFailures {
   async clear(account: string): Promise<void> {
     await this.#failures.deleteOne({ _id: account })
   }
+
+  /** Forgets windows that have ended (FerretDB v1 has no TTL indexes). */
+  async deleteExpired(now = Date.now()): Promise<number> {
+    return (await this.#failures.deleteMany({ firstAt: { $lte: new Date(now - this.#windowMs) } })).deletedCount
+  }
 }

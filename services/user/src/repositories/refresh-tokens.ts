@@ -90,7 +90,8 @@ export class RefreshTokenStore {
         userId: current.userId,
         familyId: current.familyId,
         parentId: current._id,
-        expiresAt: new Date(now.getTime() + this.#ttlMs),
+        // A session lives REFRESH_TOKEN_TTL_SECONDS from sign-in, however often it refreshes.
+        expiresAt: current.expiresAt,
         createdAt: now
       })
     } catch (error) {

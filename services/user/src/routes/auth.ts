@@ -33,7 +33,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post(
     '/logout',
-    { preHandler: app.authenticate, schema: { body: LogoutBody, response: { 204: Type.Null(), ...problems(400, 401) } } },
+    {
+      preHandler: app.authenticate,
+      schema: { body: Type.Union([LogoutBody, Type.Null()]), response: { 204: Type.Null(), ...problems(400, 401) } }
+    },
     async (request, reply) => {
       await accounts.logout(request.identity?.userId ?? '', request.body?.refreshToken)
       return reply.code(204).send(null)
