@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
+import { type PublicKeyResolver, toPublicJwk } from '@polyshop/auth'
+import { createSigner } from 'fast-jwt'
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
 import { type Logger, pino } from 'pino'
@@ -155,4 +157,27 @@ export function uniqueDatabaseUrl(prefix: string): string {
   const url = new URL(required('MONGODB_URL'))
   url.pathname = `/${uniqueName(prefix).replaceAll('-', '_')}`
   return url.toString()
+}
+
+/**
+ * Stands in for the user service's signing key in other services' tests: access tokens
+ * (ES256, the real claims) and the key resolver that accepts them.
+ */
+export function testTokens(issuer = 'polyshop-user', audience = 'polyshop') {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const kid = toPublicJwk(privateKey).kid
+  const sign = createSigner({
+    key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    algorithm: 'ES256',
+    kid,
+    iss: issuer,
+    aud: audience,
+    expiresIn: 600_000
+  })
+  const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString()
+  const resolveKey: PublicKeyResolver = async (id) => (id === kid ? publicPem : undefined)
+  return {
+    resolveKey,
+    token: (roles: string[], userId: string = randomUUID()) => sign({ sub: userId, roles, jti: randomUUID() })
+  }
 }

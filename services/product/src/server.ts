@@ -1,12 +1,12 @@
 // The product service process: configuration, MongoDB, the REST port and the gRPC port.
 import { once } from 'node:events'
 import { jwksKeyResolver } from '@polyshop/auth'
+import { closeGrpcServer } from '@polyshop/grpc'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
 import { MongoClient } from 'mongodb'
 import { buildProductService } from './app.js'
 import { loadProductConfig } from './config.js'
-import { closeInventoryServer } from './grpc/server.js'
 import { seedDemoCatalog } from './seed/seed.js'
 
 const config = loadProductConfig()
@@ -43,7 +43,7 @@ logger.info({ port: config.GRPC_PORT }, 'gRPC InventoryService listening (gRPC, 
 // After the REST server (listen() puts it first): the gRPC port stops taking calls and
 // finishes those in flight, then MongoDB goes.
 shutdown.add({ name: 'reservation recovery', close: () => clearInterval(recovery) })
-shutdown.add({ name: 'grpc server', close: () => closeInventoryServer(service.grpc) })
+shutdown.add({ name: 'grpc server', close: () => closeGrpcServer(service.grpc) })
 shutdown.add({ name: 'mongodb', close: () => mongo.close() })
 
 await listen(service.app, { host: config.HOST, port: config.PORT, shutdown })

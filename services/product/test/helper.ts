@@ -1,30 +1,17 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { toPublicJwk } from '@polyshop/auth'
 import { loadConfig } from '@polyshop/config'
-import { testDatabase, testLogger } from '@polyshop/testkit'
-import { createSigner } from 'fast-jwt'
+import { closeGrpcServer } from '@polyshop/grpc'
+import { testDatabase, testLogger, testTokens } from '@polyshop/testkit'
 import type { Test } from 'tap'
 import { buildProductService, type ProductService } from '../src/app.js'
 import { ProductConfigSchema } from '../src/config.js'
-import { closeInventoryServer } from '../src/grpc/server.js'
 import { seedDemoCatalog } from '../src/seed/seed.js'
 
-/** Stands in for the user service's signing key: tokens the product service must accept. */
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-const jwk = toPublicJwk(privateKey)
-const sign = createSigner({
-  key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-  algorithm: 'ES256',
-  kid: jwk.kid,
-  iss: 'polyshop-user',
-  aud: 'polyshop',
-  expiresIn: 600_000
-})
+const tokens = testTokens()
 
 export function tokenFor(roles: string[]): string {
-  return sign({ sub: randomUUID(), roles, jti: randomUUID() })
+  return tokens.token(roles)
 }
 
 export const adminHeaders = () => ({ authorization: `Bearer ${tokenFor(['admin', 'customer'])}` })
@@ -38,7 +25,7 @@ export async function build(t: Test, options: { seed?: boolean } = {}): Promise<
     config,
     db,
     logger: testLogger().logger,
-    resolveKey: async (kid) => (kid === jwk.kid ? publicKey.export({ format: 'pem', type: 'spki' }).toString() : undefined)
+    resolveKey: tokens.resolveKey
   })
   t.teardown(() => service.app.close())
   if (options.seed !== false) await seedDemoCatalog(service.products, service.catalog, config.CATALOG_CURRENCY)
@@ -49,6 +36,6 @@ export async function build(t: Test, options: { seed?: boolean } = {}): Promise<
 export async function listenGrpc(t: Test, service: ProductService): Promise<string> {
   service.grpc.listen(0, '127.0.0.1')
   await once(service.grpc, 'listening')
-  t.teardown(() => closeInventoryServer(service.grpc, 1000))
+  t.teardown(() => closeGrpcServer(service.grpc, 1000))
   return `http://127.0.0.1:${(service.grpc.address() as AddressInfo).port}`
 }

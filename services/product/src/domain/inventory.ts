@@ -1,8 +1,8 @@
 import { Code, ConnectError } from '@connectrpc/connect'
+import { KeyedMutex } from '@polyshop/keyed-mutex'
 import type { Collection, Db } from 'mongodb'
 import type { Logger } from 'pino'
 import type { ProductDocument, ProductRepository } from '../repositories/products.js'
-import { KeyedMutex } from './keyed-mutex.js'
 
 export interface StockLine {
   productId: string

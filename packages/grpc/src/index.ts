@@ -1,0 +1,2 @@
+export { healthService } from './health-service.js'
+export { closeGrpcServer, createGrpcServer, type GrpcServerOptions, MAX_MESSAGE_BYTES } from './server.js'

@@ -1,0 +1,381 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { timestampFromDate } from '@bufbuild/protobuf/wkt'
+import { type Client, Code, ConnectError } from '@connectrpc/connect'
+import type { Identity } from '@polyshop/auth'
+import { createEvent } from '@polyshop/events'
+import { KeyedMutex } from '@polyshop/keyed-mutex'
+import type { OutboxWriter } from '@polyshop/outbox'
+import type { InventoryService } from '@polyshop/proto'
+import type { Collection, Db, Filter } from 'mongodb'
+import type { Logger } from 'pino'
+import { type Address, moneyToProto, type OrderDocument, type OrderItem, STATUS_TO_PROTO, type Status } from './order-document.js'
+
+const MAX_LINES = 50
+const MAX_QUANTITY = 99
+const ID = /^[A-Za-z0-9_-]{1,64}$/
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,100}$/
+
+/**
+ * Errors of orders that failed after their stock was reserved, and whose stock could not be
+ * released yet. (Not a ConnectError subclass: ConnectError's instanceof accepts any
+ * ConnectError, subclass or not.)
+ */
+const stockStillHeld = new WeakSet<Error>()
+
+/** The one live attempt at an idempotency key: a unique insert, so concurrent duplicates meet here. */
+interface OrderRequestDocument {
+  _id: string
+  orderId: string
+  requestHash: string
+  state: 'processing' | 'done'
+  createdAt: Date
+}
+
+export interface CreateOrderInput {
+  items: Array<{ productId: string; quantity: number }>
+  shippingAddress: Address | undefined
+  idempotencyKey: string
+}
+
+/** Moves an admin may make; cancelling is the customer's (and admin's) CancelOrder. */
+const NEXT_STATUSES: Record<Status, Status[]> = {
+  PENDING: ['PAID'],
+  CONFIRMED: ['PAID'],
+  PAID: ['SHIPPED'],
+  SHIPPED: ['DELIVERED'],
+  DELIVERED: [],
+  CANCELLED: []
+}
+const CANCELLABLE: Status[] = ['PENDING', 'CONFIRMED', 'PAID']
+
+export interface OrdersOptions {
+  db: Db
+  outbox: OutboxWriter<OrderDocument>
+  inventory: Client<typeof InventoryService>
+  downstreamTimeoutMs: number
+  logger: Logger
+}
+
+function invalid(message: string): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument)
+}
+
+function isAdmin(identity: Identity): boolean {
+  return identity.roles.includes('admin')
+}
+
+function validAddress(address: Address | undefined): Address {
+  if (address === undefined) throw invalid('shipping_address is required')
+  const text = (value: string | undefined, name: string, max: number, required = true) => {
+    const trimmed = value?.trim() ?? ''
+    if ((required && trimmed === '') || trimmed.length > max)
+      throw invalid(`shipping_address.${name} must be ${required ? '1' : '0'} to ${max} characters`)
+    return trimmed
+  }
+  if (!/^[A-Z]{2}$/.test(address.country)) throw invalid('shipping_address.country must be an ISO 3166-1 alpha-2 code, e.g. "DE"')
+  const line2 = text(address.line2, 'line2', 200, false)
+  return {
+    name: text(address.name, 'name', 100),
+    line1: text(address.line1, 'line1', 200),
+    ...(line2 === '' ? {} : { line2 }),
+    city: text(address.city, 'city', 100),
+    postalCode: text(address.postalCode, 'postal_code', 20),
+    country: address.country
+  }
+}
+
+function validLines(items: CreateOrderInput['items']): Array<{ productId: string; quantity: number }> {
+  if (items.length === 0 || items.length > MAX_LINES) throw invalid(`an order has 1 to ${MAX_LINES} lines`)
+  const merged = new Map<string, number>()
+  for (const item of items) {
+    if (!ID.test(item.productId)) throw invalid(`"${item.productId.slice(0, 64)}" is not a product id`)
+    if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY)
+      throw invalid(`quantity must be 1 to ${MAX_QUANTITY}`)
+    merged.set(item.productId, (merged.get(item.productId) ?? 0) + item.quantity)
+  }
+  if ([...merged.values()].some((quantity) => quantity > MAX_QUANTITY))
+    throw invalid(`quantity per product must be at most ${MAX_QUANTITY}`)
+  return [...merged].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => (a.productId < b.productId ? -1 : 1))
+}
+
+/**
+ * Orders: creation that is idempotent per (user, key) and never leaves stock held for an
+ * order that does not exist, and status changes that follow the allowed moves only. Each
+ * state change and its event are one document write (the outbox).
+ */
+export class Orders {
+  readonly #orders: Collection<OrderDocument>
+  readonly #requests: Collection<OrderRequestDocument>
+  readonly #o: OrdersOptions
+  /** Per order: FerretDB v1's conditional updates are not atomic (see @polyshop/keyed-mutex). */
+  readonly #locks = new KeyedMutex()
+
+  constructor(options: OrdersOptions) {
+    this.#o = options
+    this.#orders = options.db.collection<OrderDocument>('orders')
+    this.#requests = options.db.collection<OrderRequestDocument>('order_requests')
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.#orders.createIndex({ userId: 1, createdAt: -1, _id: -1 }, { name: 'by_user_newest' })
+    await this.#orders.createIndex({ createdAt: -1, _id: -1 }, { name: 'newest' })
+    await this.#orders.createIndex({ stockReleasePending: 1 }, { name: 'release_pending' })
+  }
+
+  async create(identity: Identity, input: CreateOrderInput, traceparent?: string): Promise<OrderDocument> {
+    if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) throw invalid('idempotency_key must be 1-100 letters, digits or . _ : -')
+    const lines = validLines(input.items)
+    const shippingAddress = validAddress(input.shippingAddress)
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([lines, shippingAddress]))
+      .digest('hex')
+    const requestId = JSON.stringify([identity.userId, input.idempotencyKey])
+    const orderId = randomUUID()
+    try {
+      await this.#requests.insertOne({ _id: requestId, orderId, requestHash, state: 'processing', createdAt: new Date() })
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error
+      return await this.#existing(requestId, requestHash)
+    }
+    try {
+      const order = await this.#place(identity, orderId, lines, shippingAddress, input.idempotencyKey, traceparent)
+      await this.#requests.updateOne({ _id: requestId }, { $set: { state: 'done' } })
+      return order
+    } catch (error) {
+      // Nothing was stored: the key is free for a corrected retry; unless stock is still held,
+      // in which case recover() finds the request and releases it first.
+      if (!stockStillHeld.has(error as Error)) await this.#requests.deleteOne({ _id: requestId })
+      throw error
+    }
+  }
+
+  /** A repeat of a key: the same order for the same request, a refusal for another. */
+  async #existing(requestId: string, requestHash: string): Promise<OrderDocument> {
+    const deadline = Date.now() + this.#o.downstreamTimeoutMs * 3
+    for (;;) {
+      const request = await this.#requests.findOne({ _id: requestId })
+      if (request !== null && request.requestHash !== requestHash) {
+        throw new ConnectError('this idempotency key was used for another order', Code.AlreadyExists)
+      }
+      if (request !== null) {
+        const order = await this.#orders.findOne({ _id: request.orderId })
+        if (order !== null) return order
+      }
+      if (request === null || Date.now() > deadline) {
+        throw new ConnectError('an order with this idempotency key is being placed; retry', Code.Aborted)
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  async #place(
+    identity: Identity,
+    orderId: string,
+    lines: Array<{ productId: string; quantity: number }>,
+    shippingAddress: Address,
+    idempotencyKey: string,
+    traceparent?: string
+  ): Promise<OrderDocument> {
+    const call = { timeoutMs: this.#o.downstreamTimeoutMs }
+    // Names and prices come from the catalog, never from the client.
+    const { products } = await this.#o.inventory.getProducts({ productIds: lines.map((l) => l.productId) }, call)
+    const byId = new Map(products.map((p) => [p.id, p]))
+    const items: OrderItem[] = lines.map((line) => {
+      const product = byId.get(line.productId)
+      if (product?.price === undefined) throw new ConnectError(`product ${line.productId} does not exist`, Code.NotFound)
+      return {
+        productId: line.productId,
+        name: product.name,
+        quantity: line.quantity,
+        unitPrice: { amount: Number(product.price.amount), currency: product.price.currency }
+      }
+    })
+    const currency = items[0]?.unitPrice.currency ?? 'EUR'
+    if (items.some((item) => item.unitPrice.currency !== currency))
+      throw new ConnectError('an order is in one currency', Code.FailedPrecondition)
+    const total = { amount: items.reduce((sum, item) => sum + item.unitPrice.amount * item.quantity, 0), currency }
+
+    await this.#o.inventory.reserveStock({ orderId, lines }, call)
+    const now = new Date()
+    const order: OrderDocument = {
+      _id: orderId,
+      userId: identity.userId,
+      idempotencyKey,
+      status: 'CONFIRMED',
+      items,
+      total,
+      shippingAddress,
+      createdAt: now,
+      updatedAt: now
+    }
+    const event = createEvent(
+      'shop.order.created.v1',
+      {
+        orderId,
+        userId: identity.userId,
+        items: items.map((item) => ({ ...item, unitPrice: moneyToProto(item.unitPrice) })),
+        total: moneyToProto(total),
+        shippingAddress,
+        createdAt: timestampFromDate(now)
+      },
+      this.#eventOptions(orderId, traceparent)
+    )
+    try {
+      await this.#o.outbox.insertOne(order, [event])
+    } catch (error) {
+      this.#o.logger.error({ err: error, orderId }, 'order not stored after its stock was reserved; releasing the stock')
+      const released = await this.#o.inventory.releaseStock({ orderId }, call).then(
+        () => true,
+        () => false
+      )
+      const failure = new ConnectError('the order could not be stored; retry', Code.Unavailable)
+      if (!released) stockStillHeld.add(failure)
+      throw failure
+    }
+    return order
+  }
+
+  /** An order the caller may see: their own, or any for an admin; others are NOT_FOUND. */
+  async get(identity: Identity, orderId: string): Promise<OrderDocument> {
+    if (!ID.test(orderId)) throw invalid('order_id is not an order id')
+    const order = await this.#orders.findOne({ _id: orderId }, { projection: { outbox: 0 } })
+    if (order === null || (order.userId !== identity.userId && !isAdmin(identity))) throw new ConnectError('no such order', Code.NotFound)
+    return order
+  }
+
+  async list(
+    identity: Identity,
+    request: { pageSize: number; pageToken: string; userId: string; allUsers: boolean }
+  ): Promise<{ orders: OrderDocument[]; nextPageToken: string }> {
+    if ((request.allUsers || (request.userId !== '' && request.userId !== identity.userId)) && !isAdmin(identity)) {
+      throw new ConnectError("only an admin may list other users' orders", Code.PermissionDenied)
+    }
+    if (request.pageSize < 0 || request.pageSize > 100) throw invalid('page_size must be 0 to 100')
+    const limit = request.pageSize === 0 ? 20 : request.pageSize
+    const conditions: Filter<OrderDocument>[] = request.allUsers
+      ? []
+      : [{ userId: request.userId === '' ? identity.userId : request.userId }]
+    if (request.pageToken !== '') {
+      let after: [string, string]
+      try {
+        after = JSON.parse(Buffer.from(request.pageToken, 'base64url').toString('utf8')) as [string, string]
+        if (typeof after[1] !== 'string' || Number.isNaN(Date.parse(after[0]))) throw new Error('bad token')
+      } catch {
+        throw invalid('page_token is not one this service issued')
+      }
+      const createdAt = new Date(after[0])
+      conditions.push({ $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: after[1] } }] })
+    }
+    const page = await this.#orders
+      .find(conditions.length > 0 ? { $and: conditions } : {}, { projection: { outbox: 0 } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit + 1)
+      .toArray()
+    const orders = page.slice(0, limit)
+    const last = orders.at(-1)
+    return {
+      orders,
+      nextPageToken:
+        page.length > limit && last !== undefined
+          ? Buffer.from(JSON.stringify([last.createdAt.toISOString(), last._id])).toString('base64url')
+          : ''
+    }
+  }
+
+  /** Before shipping only; gives the stock back. */
+  async cancel(identity: Identity, orderId: string, reason: string, traceparent?: string): Promise<OrderDocument> {
+    if (reason.length > 500) throw invalid('reason is at most 500 characters')
+    return await this.#locks.run(orderId, async () => {
+      const order = await this.get(identity, orderId)
+      if (!CANCELLABLE.includes(order.status)) {
+        throw new ConnectError(`a ${order.status.toLowerCase()} order can no longer be cancelled`, Code.FailedPrecondition)
+      }
+      const now = new Date()
+      const event = createEvent(
+        'shop.order.cancelled.v1',
+        {
+          orderId,
+          userId: order.userId,
+          reason,
+          items: order.items.map((item) => ({ ...item, unitPrice: moneyToProto(item.unitPrice) })),
+          total: moneyToProto(order.total),
+          cancelledAt: timestampFromDate(now)
+        },
+        this.#eventOptions(orderId, traceparent)
+      )
+      const updated = await this.#o.outbox.findOneAndUpdate(
+        { _id: orderId, status: order.status },
+        { $set: { status: 'CANCELLED', updatedAt: now, stockReleasePending: true } },
+        [event]
+      )
+      if (updated === null) throw new ConnectError('the order changed meanwhile; retry', Code.Aborted)
+      return (await this.#releaseOrFlag(orderId)) ? { ...updated, stockReleasePending: false } : updated
+    })
+  }
+
+  async updateStatus(identity: Identity, orderId: string, status: Status, traceparent?: string): Promise<OrderDocument> {
+    if (!isAdmin(identity)) throw new ConnectError('only an admin may change an order status', Code.PermissionDenied)
+    return await this.#locks.run(orderId, async () => {
+      const order = await this.get(identity, orderId)
+      if (!NEXT_STATUSES[order.status].includes(status)) {
+        throw new ConnectError(`an order cannot go from ${order.status} to ${status}`, Code.FailedPrecondition)
+      }
+      const now = new Date()
+      const event = createEvent(
+        'shop.order.status_changed.v1',
+        {
+          orderId,
+          userId: order.userId,
+          previousStatus: STATUS_TO_PROTO[order.status],
+          status: STATUS_TO_PROTO[status],
+          changedAt: timestampFromDate(now)
+        },
+        this.#eventOptions(orderId, traceparent)
+      )
+      const updated = await this.#o.outbox.findOneAndUpdate({ _id: orderId, status: order.status }, { $set: { status, updatedAt: now } }, [
+        event
+      ])
+      if (updated === null) throw new ConnectError('the order changed meanwhile; retry', Code.Aborted)
+      return updated
+    })
+  }
+
+  /**
+   * Gives back stock still held: of cancelled orders whose release failed, and of attempts
+   * that died between reserving and storing the order. Run periodically.
+   */
+  async recover(olderThanMs = 120_000): Promise<number> {
+    let repaired = 0
+    for (const order of await this.#orders.find({ stockReleasePending: true }, { projection: { _id: 1 } }).toArray()) {
+      if (await this.#releaseOrFlag(order._id)) repaired++
+    }
+    const stale = await this.#requests.find({ state: 'processing', createdAt: { $lt: new Date(Date.now() - olderThanMs) } }).toArray()
+    for (const request of stale) {
+      if ((await this.#orders.countDocuments({ _id: request.orderId }, { limit: 1 })) > 0) {
+        await this.#requests.updateOne({ _id: request._id }, { $set: { state: 'done' } })
+        continue
+      }
+      await this.#o.inventory.releaseStock({ orderId: request.orderId }, { timeoutMs: this.#o.downstreamTimeoutMs })
+      await this.#requests.deleteOne({ _id: request._id })
+      repaired++
+    }
+    return repaired
+  }
+
+  /** Releases an order's stock; on failure leaves it flagged for recover(). */
+  async #releaseOrFlag(orderId: string): Promise<boolean> {
+    try {
+      await this.#o.inventory.releaseStock({ orderId }, { timeoutMs: this.#o.downstreamTimeoutMs })
+      await this.#orders.updateOne({ _id: orderId, stockReleasePending: true }, { $set: { stockReleasePending: false } })
+      return true
+    } catch (error) {
+      this.#o.logger.warn({ err: error, orderId }, 'could not release stock yet; will retry')
+      await this.#orders.updateOne({ _id: orderId }, { $set: { stockReleasePending: true } }).catch(() => {})
+      return false
+    }
+  }
+
+  #eventOptions(orderId: string, traceparent?: string) {
+    return { source: '/polyshop/order', key: orderId, ...(traceparent === undefined ? {} : { traceparent }) }
+  }
+}

@@ -1,0 +1,58 @@
+// The order service process: MongoDB, the outbox relay, the product service client, the gRPC
+// port for OrderService and the HTTP port for probes and metrics.
+import { once } from 'node:events'
+import { createClient } from '@connectrpc/connect'
+import { createGrpcTransport } from '@connectrpc/connect-node'
+import { jwksKeyResolver } from '@polyshop/auth'
+import { createKafka } from '@polyshop/events'
+import { closeGrpcServer } from '@polyshop/grpc'
+import { gracefulShutdown, listen } from '@polyshop/lifecycle'
+import { createLogger } from '@polyshop/logger'
+import { OutboxRelay } from '@polyshop/outbox'
+import { InventoryService } from '@polyshop/proto'
+import { MongoClient } from 'mongodb'
+import { buildOrderService } from './app.js'
+import { loadOrderConfig } from './config.js'
+
+const config = loadOrderConfig()
+const logger = createLogger({ name: 'order', level: config.LOG_LEVEL })
+const shutdown = gracefulShutdown({ logger })
+
+const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+await mongo.connect()
+const db = mongo.db()
+const relay = new OutboxRelay({
+  db,
+  collection: 'orders',
+  kafka: createKafka({ clientId: 'order', brokers: config.KAFKA_BROKERS, logger }),
+  logger
+})
+await relay.ensureIndexes()
+relay.start()
+
+const service = await buildOrderService({
+  config,
+  db,
+  logger,
+  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  // gRPC over HTTP/2 to the product service; every call carries its own deadline.
+  inventory: createClient(InventoryService, createGrpcTransport({ baseUrl: config.PRODUCT_GRPC_URL })),
+  onOutboxCommit: () => relay.wake(),
+  isShuttingDown: () => shutdown.shuttingDown
+})
+
+const recovery = setInterval(() => {
+  service.orders.recover().catch((error: unknown) => logger.warn({ err: error }, 'order recovery failed; will retry'))
+}, 60_000)
+recovery.unref()
+
+service.grpc.listen(config.GRPC_PORT, config.HOST)
+await once(service.grpc, 'listening')
+logger.info({ port: config.GRPC_PORT }, 'gRPC OrderService listening (gRPC, gRPC-Web, Connect over h2c)')
+
+shutdown.add({ name: 'grpc server', close: () => closeGrpcServer(service.grpc) })
+shutdown.add({ name: 'recovery', close: () => clearInterval(recovery) })
+shutdown.add({ name: 'outbox relay', close: () => relay.stop() })
+shutdown.add({ name: 'mongodb', close: () => mongo.close() })
+
+await listen(service.http, { host: config.HOST, port: config.PORT, shutdown })

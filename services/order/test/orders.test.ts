@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto'
+import { Code, ConnectError } from '@connectrpc/connect'
+import { fromKafkaMessage } from '@polyshop/events'
+import { OutboxRelay } from '@polyshop/outbox'
+import { OrderStatus } from '@polyshop/proto'
+import { consumeTopic, eventually, testKafka, testLogger } from '@polyshop/testkit'
+import t from 'tap'
+import { address, build } from './helper.js'
+
+async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
+  try {
+    await call
+    return undefined
+  } catch (error) {
+    return ConnectError.from(error).code
+  }
+}
+
+t.test('an order takes names and prices from the catalog, reserves stock, and yields one order.created event', async (t) => {
+  const stack = await build(t)
+  const kafka = testKafka()
+  const relay = new OutboxRelay({ db: stack.db, collection: 'orders', kafka, logger: testLogger().logger, pollIntervalMs: 100 })
+  relay.start()
+  t.teardown(() => relay.stop())
+  const messages = await consumeTopic(t, kafka, 'order.events')
+  const userId = randomUUID()
+  const client = stack.clientFor(stack.tokens.token(['customer'], userId))
+
+  const { order } = await client.createOrder({
+    items: [
+      { productId: 'beanie', quantity: 2 },
+      { productId: 'notebook-a5', quantity: 1 }
+    ],
+    shippingAddress: address,
+    idempotencyKey: 'k-1'
+  })
+  t.equal(order?.status, OrderStatus.CONFIRMED)
+  t.equal(order?.userId, userId)
+  t.same(
+    order?.items.map((i) => [i.productId, i.name, i.quantity, i.unitPrice?.amount]),
+    [
+      ['beanie', 'Ribbed Beanie', 2, 2500n],
+      ['notebook-a5', 'Dotted Notebook A5', 1, 1450n]
+    ]
+  )
+  t.equal(order?.total?.amount, 6450n)
+  t.equal(order?.total?.currency, 'EUR')
+  t.equal((await stack.product.products.findById('beanie'))?.stock, 83, 'stock reserved')
+  t.equal((await client.getOrder({ orderId: order?.id ?? '' })).order?.id, order?.id)
+
+  const mine = () => messages.filter((m) => String(m.key) === order?.id)
+  await eventually(async () => (mine().length > 0 ? true : undefined), 30_000, 'the order.created event')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.equal(mine().length, 1, 'exactly one event')
+  const event = fromKafkaMessage(mine()[0] as never)
+  t.equal(event.type, 'shop.order.created.v1')
+  t.match(event.data, { orderId: order?.id, userId, total: { amount: 6450n, currency: 'EUR' } })
+})
+
+t.test('100 concurrent CreateOrder calls with one idempotency key make one order', async (t) => {
+  const stack = await build(t)
+  const client = stack.clientFor(stack.tokens.token(['customer']))
+  const request = { items: [{ productId: 'enamel-mug', quantity: 1 }], shippingAddress: address, idempotencyKey: 'same-key' }
+  const replies = await Promise.all(Array.from({ length: 100 }, () => client.createOrder(request)))
+  t.equal(new Set(replies.map((r) => r.order?.id)).size, 1, 'every reply is the same order')
+  t.equal(await stack.db.collection('orders').countDocuments(), 1)
+  t.equal((await stack.product.products.findById('enamel-mug'))?.stock, 119, 'stock taken once')
+  t.equal(
+    await codeOf(client.createOrder({ ...request, items: [{ productId: 'enamel-mug', quantity: 2 }] })),
+    Code.AlreadyExists,
+    'same key, other order'
+  )
+})
+
+t.test('200 concurrent orders against stock 50: exactly 50 confirmed, stock 0', async (t) => {
+  const stack = await build(t)
+  await stack.product.products.products.updateOne({ _id: 'headlamp' }, { $set: { stock: 50 } })
+  const client = stack.clientFor(stack.tokens.token(['customer']))
+  const outcomes = await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      client.createOrder({ items: [{ productId: 'headlamp', quantity: 1 }], shippingAddress: address, idempotencyKey: `k-${i}` }).then(
+        () => 'ok' as const,
+        (error: unknown) => ConnectError.from(error).code
+      )
+    )
+  )
+  t.equal(outcomes.filter((o) => o === 'ok').length, 50)
+  t.equal(outcomes.filter((o) => o === Code.FailedPrecondition).length, 150)
+  t.equal((await stack.product.products.findById('headlamp'))?.stock, 0)
+  t.equal(await stack.db.collection('orders').countDocuments({ status: 'CONFIRMED' }), 50)
+})
+
+t.test("another user's order is invisible; only admins list everyone's", async (t) => {
+  const stack = await build(t)
+  const alice = stack.clientFor(stack.tokens.token(['customer']))
+  const bob = stack.clientFor(stack.tokens.token(['customer']))
+  const admin = stack.clientFor(stack.tokens.token(['admin', 'customer']))
+  const { order } = await alice.createOrder({
+    items: [{ productId: 'beanie', quantity: 1 }],
+    shippingAddress: address,
+    idempotencyKey: 'a'
+  })
+  await bob.createOrder({ items: [{ productId: 'beanie', quantity: 1 }], shippingAddress: address, idempotencyKey: 'b' })
+  t.equal(await codeOf(bob.getOrder({ orderId: order?.id ?? '' })), Code.NotFound)
+  t.equal(await codeOf(bob.cancelOrder({ orderId: order?.id ?? '' })), Code.NotFound)
+  t.equal((await bob.listOrders({})).orders.length, 1, 'bob sees his own only')
+  t.equal(await codeOf(bob.listOrders({ allUsers: true })), Code.PermissionDenied)
+  t.equal((await admin.listOrders({ allUsers: true })).orders.length, 2)
+  t.equal((await admin.getOrder({ orderId: order?.id ?? '' })).order?.id, order?.id)
+})
+
+t.test('status moves only forward, by an admin; cancelling gives stock back and is refused after shipping', async (t) => {
+  const stack = await build(t)
+  const customer = stack.clientFor(stack.tokens.token(['customer']))
+  const admin = stack.clientFor(stack.tokens.token(['admin']))
+  const { order } = await customer.createOrder({
+    items: [{ productId: 'fountain-pen', quantity: 2 }],
+    shippingAddress: address,
+    idempotencyKey: 'x'
+  })
+  const id = order?.id ?? ''
+  t.equal(await codeOf(customer.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })), Code.PermissionDenied)
+  t.equal(
+    await codeOf(admin.updateOrderStatus({ orderId: id, status: OrderStatus.SHIPPED })),
+    Code.FailedPrecondition,
+    'CONFIRMED → SHIPPED skips PAID'
+  )
+  t.equal((await customer.getOrder({ orderId: id })).order?.status, OrderStatus.CONFIRMED, 'unchanged')
+  t.equal((await admin.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })).order?.status, OrderStatus.PAID)
+  t.equal((await admin.updateOrderStatus({ orderId: id, status: OrderStatus.SHIPPED })).order?.status, OrderStatus.SHIPPED)
+  t.equal(await codeOf(customer.cancelOrder({ orderId: id })), Code.FailedPrecondition, 'too late to cancel')
+  t.equal(await codeOf(admin.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })), Code.FailedPrecondition, 'no going back')
+
+  const second = (
+    await customer.createOrder({ items: [{ productId: 'fountain-pen', quantity: 3 }], shippingAddress: address, idempotencyKey: 'y' })
+  ).order
+  t.equal((await stack.product.products.findById('fountain-pen'))?.stock, 37)
+  t.equal((await customer.cancelOrder({ orderId: second?.id ?? '', reason: 'changed my mind' })).order?.status, OrderStatus.CANCELLED)
+  t.equal((await stack.product.products.findById('fountain-pen'))?.stock, 40, 'stock back')
+  t.equal(await codeOf(customer.cancelOrder({ orderId: second?.id ?? '' })), Code.FailedPrecondition, 'cancelled once')
+})
+
+t.test('no token, bad input: refused, and nothing stored or reserved', async (t) => {
+  const stack = await build(t)
+  const { createClient } = await import('@connectrpc/connect')
+  const { createGrpcTransport } = await import('@connectrpc/connect-node')
+  const { OrderService } = await import('@polyshop/proto')
+  const anonymous = createClient(OrderService, createGrpcTransport({ baseUrl: stack.orderUrl }))
+  t.equal(await codeOf(anonymous.listOrders({})), Code.Unauthenticated)
+  const client = stack.clientFor(stack.tokens.token(['customer']))
+  const good = { items: [{ productId: 'beanie', quantity: 1 }], shippingAddress: address, idempotencyKey: 'k' }
+  const bad = [
+    { ...good, items: [] },
+    { ...good, items: [{ productId: 'beanie', quantity: 0 }] },
+    { ...good, items: [{ productId: 'beanie', quantity: 100 }] },
+    { ...good, items: Array.from({ length: 51 }, (_, i) => ({ productId: `p${i}`, quantity: 1 })) },
+    { ...good, items: [{ productId: '{"$gt":""}', quantity: 1 }] },
+    { ...good, idempotencyKey: '' },
+    { ...good, shippingAddress: { ...address, country: 'Germany' } },
+    { ...good, shippingAddress: { ...address, name: '' } },
+    { ...good, shippingAddress: undefined }
+  ]
+  for (const request of bad)
+    t.equal(await codeOf(client.createOrder(request as never)), Code.InvalidArgument, JSON.stringify(request).slice(0, 90))
+  t.equal(await codeOf(client.createOrder({ ...good, items: [{ productId: 'no-such-thing', quantity: 1 }] })), Code.NotFound)
+  t.equal(await stack.db.collection('orders').countDocuments(), 0)
+  t.equal((await stack.product.products.findById('beanie'))?.stock, 85)
+  t.equal((await client.createOrder(good)).order?.status, OrderStatus.CONFIRMED, 'the key is still usable after refusals')
+})
