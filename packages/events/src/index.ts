@@ -1,4 +1,5 @@
 export { createKafka, type KafkaClientOptions } from './client.js'
+export { EventConsumer, type EventConsumerOptions, type EventConsumerStats, PermanentEventError } from './consumer.js'
 export {
   createEvent,
   DATA_CONTENT_TYPE,

@@ -1,0 +1,62 @@
+import nodemailer from 'nodemailer'
+import type { Logger } from 'pino'
+
+export interface Email {
+  to: string
+  subject: string
+  text: string
+  /** Stable per notification, so a resend after a crash is recognisable as the same mail. */
+  messageId: string
+}
+
+export interface EmailSender {
+  send(email: Email): Promise<void>
+}
+
+export interface SmsSender {
+  send(sms: { to: string; text: string; idempotencyKey: string }): Promise<void>
+}
+
+/** Email over SMTP (nodemailer), https://nodemailer.com/smtp/ */
+export function smtpSender(url: string, from: string): EmailSender & { close(): void } {
+  const transport = nodemailer.createTransport(url)
+  return {
+    async send(email) {
+      await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, messageId: email.messageId })
+    },
+    close: () => transport.close()
+  }
+}
+
+/** For local runs without a mail server: the email is written to the log only. */
+export function logEmailSender(logger: Logger): EmailSender {
+  return {
+    async send(email) {
+      logger.info({ to: email.to, subject: email.subject, text: email.text }, 'email (log only: SMTP_URL is not set)')
+    }
+  }
+}
+
+/** SMS through a provider's HTTP webhook: POST {to, text, idempotencyKey}, 2xx means accepted. */
+export function webhookSmsSender(url: string, timeoutMs = 5000): SmsSender {
+  return {
+    async send(sms) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': sms.idempotencyKey },
+        body: JSON.stringify(sms),
+        signal: AbortSignal.timeout(timeoutMs)
+      })
+      if (!response.ok) throw new Error(`SMS webhook answered ${response.status}`)
+    }
+  }
+}
+
+/** For local runs without a provider: the SMS is written to the log only. */
+export function logSmsSender(logger: Logger): SmsSender {
+  return {
+    async send(sms) {
+      logger.info({ to: sms.to, text: sms.text }, 'SMS (log only: SMS_WEBHOOK_URL is not set)')
+    }
+  }
+}

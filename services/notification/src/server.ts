@@ -1,0 +1,37 @@
+// The notification service process: consumes user.events and order.events, sends email and
+// SMS, and serves its admin API, probes and metrics over HTTP.
+import { jwksKeyResolver } from '@polyshop/auth'
+import { createKafka } from '@polyshop/events'
+import { gracefulShutdown, listen } from '@polyshop/lifecycle'
+import { createLogger } from '@polyshop/logger'
+import { MongoClient } from 'mongodb'
+import { buildNotificationService } from './app.js'
+import { logEmailSender, logSmsSender, smtpSender, webhookSmsSender } from './channels/channels.js'
+import { loadNotificationConfig } from './config.js'
+
+const config = loadNotificationConfig()
+const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL })
+const shutdown = gracefulShutdown({ logger })
+
+const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+await mongo.connect()
+const smtp = config.SMTP_URL === undefined ? undefined : smtpSender(config.SMTP_URL, config.SMTP_FROM)
+const service = await buildNotificationService({
+  config,
+  db: mongo.db(),
+  kafka: createKafka({ clientId: 'notification', brokers: config.KAFKA_BROKERS, logger }),
+  logger,
+  email: smtp ?? logEmailSender(logger),
+  sms: config.SMS_WEBHOOK_URL === undefined ? logSmsSender(logger) : webhookSmsSender(config.SMS_WEBHOOK_URL),
+  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  isShuttingDown: () => shutdown.shuttingDown
+})
+await service.consumer.start()
+
+// After the HTTP server: stop fetching and finish the message in hand (its offset is then
+// committed), then SMTP and MongoDB.
+shutdown.add({ name: 'kafka consumer', close: () => service.consumer.stop() })
+shutdown.add({ name: 'smtp', close: () => smtp?.close() })
+shutdown.add({ name: 'mongodb', close: () => mongo.close() })
+
+await listen(service.http, { host: config.HOST, port: config.PORT, shutdown })
