@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { type Identity, InvalidTokenError } from './verifier.js'
+import { type Identity, InvalidTokenError, KeysUnavailableError } from './verifier.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,6 +50,19 @@ export const authentication = fp<AuthenticationOptions>(
       try {
         request.identity = await options.verify(token)
       } catch (error) {
+        if (error instanceof KeysUnavailableError) {
+          request.log.error({ err: error }, 'cannot verify access tokens')
+          return reply
+            .code(503)
+            .type('application/problem+json')
+            .send({
+              type: '/problems/keys-unavailable',
+              title: 'Service Unavailable',
+              status: 503,
+              detail: 'Access tokens cannot be checked right now; retry shortly.',
+              code: `${options.prefix}_KEYS_UNAVAILABLE`
+            })
+        }
         if (!(error instanceof InvalidTokenError)) throw error
         return problem(
           reply,

@@ -7,5 +7,6 @@ export {
   createAccessTokenVerifier,
   type Identity,
   InvalidTokenError,
+  KeysUnavailableError,
   type PublicKeyResolver
 } from './verifier.js'

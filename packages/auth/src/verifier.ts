@@ -29,6 +29,11 @@ export class InvalidTokenError extends Error {
   override name = 'InvalidTokenError'
 }
 
+/** The keys to check a token against cannot be had right now (the user service is down). */
+export class KeysUnavailableError extends Error {
+  override name = 'KeysUnavailableError'
+}
+
 const decodeComplete = createDecoder({ complete: true })
 
 /**
@@ -65,9 +70,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       payload = (await verify(token)) as Record<string, unknown>
     } catch (error) {
       if (error instanceof InvalidTokenError) throw error
-      // fast-jwt wraps what the key lookup throws.
+      // fast-jwt wraps what the key lookup throws: a refused key stays a refused token, but an
+      // unreachable key source is an outage, not the caller's fault.
       const inner = (error as { originalError?: unknown }).originalError
       if (inner instanceof InvalidTokenError) throw inner
+      if (inner instanceof Error) throw new KeysUnavailableError(`the signing keys cannot be fetched: ${inner.message}`, { cause: inner })
       const reason =
         error instanceof TokenError && error.code === TokenError.codes.expired ? 'the token has expired' : 'the token is not valid'
       throw new InvalidTokenError(reason, { cause: error })

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 import t from 'tap'
-import { createAccessTokenVerifier, InvalidTokenError, jwkToPem, toPublicJwk } from '../src/index.js'
+import { createAccessTokenVerifier, InvalidTokenError, jwkToPem, KeysUnavailableError, toPublicJwk } from '../src/index.js'
 
 const issuer = 'polyshop-user'
 const audience = 'polyshop'
@@ -68,4 +68,15 @@ t.test('key ids are RFC 7638 thumbprints', async (t) => {
   t.equal(toPublicJwk(privateKey).kid, jwk.kid)
   t.equal(toPublicJwk(jwkToPem(jwk)).kid, jwk.kid)
   t.match(jwk, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })
+})
+
+t.test('an unreachable key source is an outage, not a bad token', async (t) => {
+  const down = createAccessTokenVerifier({
+    issuer,
+    audience,
+    resolveKey: async () => {
+      throw new Error('connect ECONNREFUSED user:3001')
+    }
+  })
+  await t.rejects(down(sign()), KeysUnavailableError)
 })

@@ -69,7 +69,10 @@ export class EventConsumer {
     await this.#consumer.connect()
     await this.#consumer.subscribe({ topics: this.#o.topics, fromBeginning: true })
     await this.#consumer.run({
-      eachMessage: async ({ topic, partition, message }) => this.#process(topic, partition, message)
+      // A partition retrying in place must not stall the others (an order event waiting for
+      // its user's registration on another topic, for one).
+      partitionsConsumedConcurrently: 4,
+      eachMessage: async ({ topic, partition, message, heartbeat }) => this.#process(topic, partition, message, heartbeat)
     })
   }
 
@@ -80,7 +83,7 @@ export class EventConsumer {
     await this.#producer?.disconnect()
   }
 
-  async #process(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  async #process(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
     let event: DecodedEvent
     try {
       event = fromKafkaMessage(message)
@@ -111,6 +114,8 @@ export class EventConsumer {
         this.#o.logger.warn({ err: error, ceId: event.id, attempt }, 'event handling failed; retrying')
         const delay = Math.min(this.#o.maxBackoffMs, this.#o.minBackoffMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5)
         await new Promise((resolve) => setTimeout(resolve, delay))
+        // Long retries must not look like a dead consumer to the group.
+        await heartbeat().catch(() => {})
       }
     }
   }

@@ -35,10 +35,8 @@ export class UnknownContactError extends Error {
   override name = 'UnknownContactError'
 }
 
-/** A previous attempt may still be sending this: retried later. */
-class InFlightError extends Error {}
-
-const STALE_SENDING_MS = 60_000
+/** How long a "sending" record may belong to an attempt still running before it is presumed dead. */
+const STALE_SENDING_MS = 10_000
 
 export class Notifier {
   readonly #contacts: Collection<ContactDocument>
@@ -113,9 +111,9 @@ export class Notifier {
    * Record first, then send. The record (unique per event and channel) is written before the
    * send and marked sent after it, so a redelivered event finds "sent" and sends nothing. If
    * the send fails the record is removed and the whole event is retried. If the process dies
-   * between send and mark, the record stays "sending"; a redelivery then waits until it is a
-   * minute old and sends again with the same Message-ID / idempotency key, which mail clients
-   * and SMS providers use to drop the duplicate. That window is the only one where a second
+   * between send and mark, the record stays "sending"; a redelivery waits until it is
+   * STALE_SENDING_MS old (or turns "sent") and then sends again with the same Message-ID /
+   * idempotency key, which mail clients and SMS providers use to drop the duplicate. That window is the only one where a second
    * delivery can happen, and no window loses a notification.
    */
   async #deliver(
@@ -144,10 +142,13 @@ export class Notifier {
       })
     } catch (error) {
       if ((error as { code?: number }).code !== 11000) throw error
-      const existing = await this.#notifications.findOne({ _id: id })
-      if (existing?.state === 'sent') return
-      if (existing !== null && now.getTime() - existing.createdAt.getTime() < STALE_SENDING_MS) {
-        throw new InFlightError(`notification ${id} is being sent by another attempt`)
+      for (;;) {
+        const existing = await this.#notifications.findOne({ _id: id })
+        // Gone: the other attempt failed and removed it; take it over from the start.
+        if (existing === null) return await this.#deliver(event, channel, recipient, userId, message, send)
+        if (existing.state === 'sent') return
+        if (Date.now() - existing.createdAt.getTime() >= STALE_SENDING_MS) break
+        await new Promise((resolve) => setTimeout(resolve, 500))
       }
       this.#log.warn({ id }, 'resending a notification whose earlier attempt never finished')
     }

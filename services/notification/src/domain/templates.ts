@@ -49,7 +49,7 @@ export function orderCancelled(name: string, order: EventData<'shop.order.cancel
   const total = formatMoney(order.total?.amount ?? 0n, order.total?.currency ?? 'EUR')
   return {
     subject: `Your polyshop order ${shortId(order.orderId)} is cancelled`,
-    text: `Hello ${name},\n\nyour order ${shortId(order.orderId)} is cancelled${order.reason === '' ? '' : ` (${order.reason})`}:\n\n${lines(order.items)}\n\nTotal: ${total} — you will not be charged.\n\n— polyshop`,
+    text: `Hello ${name},\n\nyour order ${shortId(order.orderId)} is cancelled${order.reason === '' ? '' : ` (${order.reason})`}:\n\n${lines(order.items)}\n\nTotal: ${total}. Anything you paid for it will be refunded.\n\n— polyshop`,
     sms: `polyshop: order ${shortId(order.orderId)} cancelled.`
   }
 }

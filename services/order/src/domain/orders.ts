@@ -137,16 +137,21 @@ export class Orders {
       if ((error as { code?: number }).code !== 11000) throw error
       return await this.#existing(requestId, requestHash)
     }
+    let order: OrderDocument
     try {
-      const order = await this.#place(identity, orderId, lines, shippingAddress, input.idempotencyKey, traceparent)
-      await this.#requests.updateOne({ _id: requestId }, { $set: { state: 'done' } })
-      return order
+      order = await this.#place(identity, orderId, lines, shippingAddress, input.idempotencyKey, traceparent)
     } catch (error) {
       // Nothing was stored: the key is free for a corrected retry; unless stock is still held,
       // in which case recover() finds the request and releases it first.
       if (!stockStillHeld.has(error as Error)) await this.#requests.deleteOne({ _id: requestId })
       throw error
     }
+    // The order is stored: a failure to mark the claim done must not undo it (#existing and
+    // recover() both cope with a "processing" claim whose order exists).
+    await this.#requests.updateOne({ _id: requestId }, { $set: { state: 'done' } }).catch((error: unknown) => {
+      this.#o.logger.warn({ err: error, orderId }, 'order stored, claim not marked done')
+    })
+    return order
   }
 
   /** A repeat of a key: the same order for the same request, a refusal for another. */
@@ -195,7 +200,22 @@ export class Orders {
       throw new ConnectError('an order is in one currency', Code.FailedPrecondition)
     const total = { amount: items.reduce((sum, item) => sum + item.unitPrice.amount * item.quantity, 0), currency }
 
-    await this.#o.inventory.reserveStock({ orderId, lines }, call)
+    try {
+      await this.#o.inventory.reserveStock({ orderId, lines }, call)
+    } catch (error) {
+      const code = ConnectError.from(error).code
+      if (code === Code.FailedPrecondition || code === Code.NotFound || code === Code.InvalidArgument || code === Code.AlreadyExists)
+        throw error
+      // A deadline or a lost connection says nothing about whether the product service
+      // reserved: release to be sure (releasing also refuses a reservation that arrives late).
+      const released = await this.#o.inventory.releaseStock({ orderId }, call).then(
+        () => true,
+        () => false
+      )
+      const failure = new ConnectError('the product service did not answer in time; retry', Code.Unavailable)
+      if (!released) stockStillHeld.add(failure)
+      throw failure
+    }
     const now = new Date()
     const order: OrderDocument = {
       _id: orderId,
@@ -223,6 +243,9 @@ export class Orders {
     try {
       await this.#o.outbox.insertOne(order, [event])
     } catch (error) {
+      // The write may have been applied although the reply was lost.
+      const stored = await this.#orders.findOne({ _id: orderId }).catch(() => null)
+      if (stored !== null) return stored
       this.#o.logger.error({ err: error, orderId }, 'order not stored after its stock was reserved; releasing the stock')
       const released = await this.#o.inventory.releaseStock({ orderId }, call).then(
         () => true,
@@ -351,13 +374,18 @@ export class Orders {
     }
     const stale = await this.#requests.find({ state: 'processing', createdAt: { $lt: new Date(Date.now() - olderThanMs) } }).toArray()
     for (const request of stale) {
-      if ((await this.#orders.countDocuments({ _id: request.orderId }, { limit: 1 })) > 0) {
-        await this.#requests.updateOne({ _id: request._id }, { $set: { state: 'done' } })
-        continue
+      try {
+        if ((await this.#orders.countDocuments({ _id: request.orderId }, { limit: 1 })) > 0) {
+          await this.#requests.updateOne({ _id: request._id }, { $set: { state: 'done' } })
+          continue
+        }
+        // Release first (which also refuses a reservation still on its way), then free the key.
+        await this.#o.inventory.releaseStock({ orderId: request.orderId }, { timeoutMs: this.#o.downstreamTimeoutMs })
+        await this.#requests.deleteOne({ _id: request._id, state: 'processing' })
+        repaired++
+      } catch (error) {
+        this.#o.logger.warn({ err: error, orderId: request.orderId }, 'could not recover an interrupted order yet')
       }
-      await this.#o.inventory.releaseStock({ orderId: request.orderId }, { timeoutMs: this.#o.downstreamTimeoutMs })
-      await this.#requests.deleteOne({ _id: request._id })
-      repaired++
     }
     return repaired
   }

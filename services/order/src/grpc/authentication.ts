@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect'
-import { type Identity, InvalidTokenError } from '@polyshop/auth'
+import { type Identity, InvalidTokenError, KeysUnavailableError } from '@polyshop/auth'
 import { OrderService } from '@polyshop/proto'
 import { identityKey } from './order-service.js'
 
@@ -16,6 +16,7 @@ export function authenticationInterceptor(verify: (token: string) => Promise<Ide
       request.contextValues.set(identityKey, await verify(header.slice('Bearer '.length).trim()))
     } catch (error) {
       if (error instanceof InvalidTokenError) throw new ConnectError(`the access token was refused: ${error.message}`, Code.Unauthenticated)
+      if (error instanceof KeysUnavailableError) throw new ConnectError('access tokens cannot be checked right now', Code.Unavailable)
       throw error
     }
     return await next(request)
