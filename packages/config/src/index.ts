@@ -93,4 +93,18 @@ export const env = {
   flag: (fallback: boolean) => Type.Boolean({ default: fallback, description: 'true or false' })
 }
 
+/**
+ * The variables of every service that checks access tokens: who issues them, for whom, and
+ * where its public keys are (the user service's JWKS). Spread into a service's schema.
+ */
+export const tokenVerificationVariables = {
+  JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
+  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
+  USER_SERVICE_URL: Type.String({
+    pattern: '^https?://[^\\s]+$',
+    default: 'http://127.0.0.1:3001',
+    description: 'the user service, whose JWKS verifies access tokens'
+  })
+}
+
 export { Type }

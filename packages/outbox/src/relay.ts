@@ -150,7 +150,7 @@ export class OutboxRelay {
     try {
       await this.publishAggregate(signal.aggregateId)
     } catch (error) {
-      await this.#postpone(signal)
+      await this.#postpone(signal, Date.now() - now.getTime())
       throw error
     }
     await this.#collections.signals.deleteOne({ _id: signal._id })
@@ -255,11 +255,14 @@ export class OutboxRelay {
     }
   }
 
-  /** Keeps a failing signal for a while so other aggregates get their turn. */
-  async #postpone(signal: WithId<OutboxSignal>): Promise<void> {
+  /**
+   * Keeps a failing signal for a while so other aggregates get their turn: at least as long as
+   * the failed attempt took, or a slow failure would always be free again before the others.
+   */
+  async #postpone(signal: WithId<OutboxSignal>, tookMs: number): Promise<void> {
     const attempts = signal.attempts + 1
     await this.#collections.signals
-      .updateOne({ _id: signal._id }, { $set: { leaseUntil: new Date(Date.now() + this.#backoff(attempts)), attempts } })
+      .updateOne({ _id: signal._id }, { $set: { leaseUntil: new Date(Date.now() + this.#backoff(attempts) + 2 * tookMs), attempts } })
       .catch((error: unknown) => this.#log.warn({ err: error }, 'could not postpone a failing outbox signal; its lease expires on its own'))
   }
 

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startKafka, stopKafka } from '@polyshop/devstack'
 import { createEvent } from '@polyshop/events'
-import { consumeTopic, eventually, freePort, testDatabase, testKafka, testLogger, testTopics } from '@polyshop/testkit'
+import { consumeTopic, eventually, privateBroker, testDatabase, testKafka, testLogger, testTopics } from '@polyshop/testkit'
 import t from 'tap'
 import { type OutboxFields, OutboxRelay, OutboxWriter } from '../src/index.js'
 
@@ -12,16 +8,8 @@ interface Order extends OutboxFields {
   status: string
 }
 
-// This test stops and restarts a broker, so it runs its own rather than the shared one.
 t.test('an event written while the broker is down is delivered once after it comes back', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'polyshop-outage-'))
-  const port = await freePort()
-  const controllerPort = await freePort()
-  const broker = await startKafka({ dir, port, controllerPort })
-  t.teardown(async () => {
-    await stopKafka(dir)
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const broker = await privateBroker(t)
   const kafka = testKafka(broker.brokers)
   const { orders: topic } = (await testTopics(t, kafka, ['orders'])) as { orders: string }
   const { db } = await testDatabase(t)
@@ -53,7 +41,7 @@ t.test('an event written while the broker is down is delivered once after it com
   await writer.insertOne({ _id: 'o-before', status: 'CONFIRMED' }, [before])
   await eventually(async () => (relay.stats.published === 1 ? true : undefined), 20_000, 'the first event')
 
-  await stopKafka(dir)
+  await broker.stop()
   const during = event('o-during')
   await writer.insertOne({ _id: 'o-during', status: 'CONFIRMED' }, [during])
   // The relay is now failing to reach Kafka and retrying with back-off.
@@ -61,7 +49,7 @@ t.test('an event written while the broker is down is delivered once after it com
   t.equal(await signalsLeft(), 1, 'the event waits in MongoDB while the broker is down')
   t.equal(relay.stats.published, 1)
 
-  await startKafka({ dir, port, controllerPort })
+  await broker.start()
   await eventually(
     async () => (relay.stats.published === 2 && (await signalsLeft()) === 0 ? true : undefined),
     60_000,

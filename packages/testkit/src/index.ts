@@ -1,8 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Code, ConnectError } from '@connectrpc/connect'
 import { type PublicKeyResolver, toPublicJwk } from '@polyshop/auth'
+import { startKafka, stopKafka } from '@polyshop/devstack'
 import { createSigner } from 'fast-jwt'
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
@@ -179,5 +184,38 @@ export function testTokens(issuer = 'polyshop-user', audience = 'polyshop') {
   return {
     resolveKey,
     token: (roles: string[], userId: string = randomUUID()) => sign({ sub: userId, roles, jti: randomUUID() })
+  }
+}
+
+/** The gRPC status a call ended with, or undefined when it succeeded. */
+export async function grpcCode(call: Promise<unknown>): Promise<Code | undefined> {
+  try {
+    await call
+    return undefined
+  } catch (error) {
+    return ConnectError.from(error).code
+  }
+}
+
+/**
+ * A Kafka broker of the test's own, for tests that stop and restart it (the shared one must
+ * stay up for the other files). Stopped and deleted when the test ends.
+ */
+export async function privateBroker(t: Teardown): Promise<{ brokers: string; stop: () => Promise<void>; start: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'polyshop-broker-'))
+  const options = { dir, port: await freePort(), controllerPort: await freePort() }
+  const { brokers } = await startKafka(options)
+  t.teardown(async () => {
+    await stopKafka(dir)
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return {
+    brokers,
+    stop: async () => {
+      await stopKafka(dir)
+    },
+    start: async () => {
+      await startKafka(options)
+    }
   }
 }

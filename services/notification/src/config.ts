@@ -1,4 +1,4 @@
-import { env, loadConfigOrExit, Type } from '@polyshop/config'
+import { env, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const NotificationConfigSchema = Type.Object({
@@ -6,6 +6,7 @@ export const NotificationConfigSchema = Type.Object({
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
   MONGODB_URL: env.mongoUrl(),
+  ...tokenVerificationVariables,
   KAFKA_BROKERS: env.kafkaBrokers(),
   SMTP_URL: Type.Optional(
     Type.String({
@@ -17,13 +18,6 @@ export const NotificationConfigSchema = Type.Object({
   SMS_WEBHOOK_URL: Type.Optional(
     Type.String({ pattern: '^https?://[^\\s]+$', description: 'where SMS are POSTed (unset: SMS are only logged)' })
   ),
-  JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
-  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
-  USER_SERVICE_URL: Type.String({
-    pattern: '^https?://[^\\s]+$',
-    default: 'http://127.0.0.1:3001',
-    description: 'the user service, whose JWKS verifies admin tokens'
-  }),
   MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'tries per event before it goes to notification.dlq' })
 })
 

@@ -1,77 +1,12 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { loadConfig } from '@polyshop/config'
 import { createEvent, createKafka, type EventRecord, toKafkaMessage } from '@polyshop/events'
 import { consumeTopic, eventually, testDatabase, testLogger, testTokens, testTopics } from '@polyshop/testkit'
 import type { Kafka } from 'kafkajs'
-import { SMTPServer } from 'smtp-server'
 import t, { type Test } from 'tap'
 import { buildNotificationService } from '../src/app.js'
 import { smtpSender, webhookSmsSender } from '../src/channels/channels.js'
 import { NotificationConfigSchema } from '../src/config.js'
-
-interface Mail {
-  to: string[]
-  raw: string
-}
-
-/** The mail as a person reads it: quoted-printable soft breaks and =XX bytes decoded. */
-function decodeQuotedPrintable(raw: string): string {
-  const joined = raw.replace(/=\r?\n/g, '')
-  const bytes: number[] = []
-  for (let i = 0; i < joined.length; i++) {
-    const hex = joined[i] === '=' ? joined.slice(i + 1, i + 3) : ''
-    if (/^[0-9A-F]{2}$/.test(hex)) {
-      bytes.push(Number.parseInt(hex, 16))
-      i += 2
-    } else {
-      bytes.push(...Buffer.from(joined[i] ?? ''))
-    }
-  }
-  return Buffer.from(bytes).toString('utf8')
-}
-
-/** A real SMTP server in the test: nodemailer holds a full SMTP conversation with it. */
-async function smtpInbox(t: Test) {
-  const mails: Mail[] = []
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      let raw = ''
-      stream.on('data', (chunk: Buffer) => {
-        raw += chunk.toString()
-      })
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: decodeQuotedPrintable(raw) })
-        callback()
-      })
-    }
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { mails, url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}` }
-}
-
-/** An SMS provider's webhook. */
-async function smsWebhook(t: Test) {
-  const calls: Array<{ to: string; text: string; idempotencyKey: string }> = []
-  const server = createServer((request, response) => {
-    let body = ''
-    request.on('data', (chunk) => {
-      body += chunk
-    })
-    request.on('end', () => {
-      calls.push(JSON.parse(body))
-      response.statusCode = 202
-      response.end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { calls, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sms` }
-}
+import { smsWebhook, smtpInbox } from './helper.js'
 
 async function setUp(t: Test, env: Record<string, string> = {}) {
   const { db } = await testDatabase(t, 'notification')

@@ -1,16 +1,14 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { loadConfig } from '@polyshop/config'
 import { createEvent, createKafka, toKafkaMessage } from '@polyshop/events'
 import { OutboxRelay } from '@polyshop/outbox'
 import { eventually, testDatabase, testLogger, uniqueName } from '@polyshop/testkit'
-import { SMTPServer } from 'smtp-server'
 import t from 'tap'
 // The real order and product services, in-process (see services/order/test/helper.ts).
 import { address, build as buildOrderStack } from '../../order/test/helper.js'
 import { buildNotificationService } from '../src/app.js'
 import { smtpSender, webhookSmsSender } from '../src/channels/channels.js'
 import { NotificationConfigSchema } from '../src/config.js'
+import { smsWebhook, smtpInbox } from './helper.js'
 
 t.test('an order placed over gRPC becomes exactly one email with its total and one SMS', async (t) => {
   const logger = testLogger().logger
@@ -20,40 +18,10 @@ t.test('an order placed over gRPC becomes exactly one email with its total and o
   relay.start()
   t.teardown(() => relay.stop())
 
-  const mails: string[] = []
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      let raw = ''
-      stream.on('data', (chunk: Buffer) => {
-        raw += chunk.toString()
-      })
-      stream.on('end', () => {
-        mails.push(raw.replace(/=\r?\n/g, '').replace(/=E2=82=AC/g, '€'))
-        callback()
-      })
-    }
-  })
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => smtp.close(() => resolve())))
-  const sms: Array<{ to: string; text: string }> = []
-  const webhook = createServer((request, response) => {
-    let body = ''
-    request.on('data', (chunk) => {
-      body += chunk
-    })
-    request.on('end', () => {
-      sms.push(JSON.parse(body))
-      response.end()
-    })
-  })
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => webhook.close(() => resolve())))
-
+  const inbox = await smtpInbox(t)
+  const webhook = await smsWebhook(t)
   const { db } = await testDatabase(t, 'notification')
-  const email = smtpSender(`smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`, 'polyshop <shop@polyshop.local>')
+  const email = smtpSender(inbox.url, 'polyshop <shop@polyshop.local>')
   // Other tests' users are unknown here: their orders go straight to the DLQ instead of retrying.
   const config = loadConfig(NotificationConfigSchema, {
     MONGODB_URL: process.env.MONGODB_URL,
@@ -66,7 +34,7 @@ t.test('an order placed over gRPC becomes exactly one email with its total and o
     kafka,
     logger,
     email,
-    sms: webhookSmsSender(`http://127.0.0.1:${(webhook.address() as AddressInfo).port}/`),
+    sms: webhookSmsSender(webhook.url),
     resolveKey: stack.tokens.resolveKey,
     groupId: uniqueName('notification-e2e')
   })
@@ -108,9 +76,10 @@ t.test('an order placed over gRPC becomes exactly one email with its total and o
     idempotencyKey: 'e2e'
   })
   const orderId = order?.id ?? ''
-  const confirmations = () => mails.filter((m) => m.includes(`To: ${userId}@example.com`) && m.includes('is confirmed'))
+  const confirmations = () =>
+    inbox.mails.map((m) => m.raw).filter((m) => m.includes(`To: ${userId}@example.com`) && m.includes('is confirmed'))
   await eventually(
-    async () => (confirmations().length >= 1 && sms.some((s) => s.to === '+4915100000002') ? true : undefined),
+    async () => (confirmations().length >= 1 && webhook.calls.some((s) => s.to === '+4915100000002') ? true : undefined),
     60_000,
     'the confirmation'
   )
@@ -119,7 +88,7 @@ t.test('an order placed over gRPC becomes exactly one email with its total and o
   t.match(confirmations()[0], /Total: €64\.50/)
   t.match(confirmations()[0], new RegExp(orderId.slice(0, 8).toUpperCase()))
   t.same(
-    sms.filter((s) => s.to === '+4915100000002').map((s) => s.text),
+    webhook.calls.filter((s) => s.to === '+4915100000002').map((s) => s.text),
     [`polyshop: order ${orderId.slice(0, 8).toUpperCase()} confirmed, total €64.50.`],
     'exactly one SMS'
   )

@@ -1,4 +1,4 @@
-import { env, loadConfigOrExit, Type } from '@polyshop/config'
+import { env, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const OrderConfigSchema = Type.Object({
@@ -7,14 +7,8 @@ export const OrderConfigSchema = Type.Object({
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
   MONGODB_URL: env.mongoUrl(),
+  ...tokenVerificationVariables,
   KAFKA_BROKERS: env.kafkaBrokers(),
-  JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
-  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
-  USER_SERVICE_URL: Type.String({
-    pattern: '^https?://[^\\s]+$',
-    default: 'http://127.0.0.1:3001',
-    description: 'the user service, whose JWKS verifies tokens'
-  }),
   PRODUCT_GRPC_URL: Type.String({
     pattern: '^https?://[^\\s]+$',
     default: 'http://127.0.0.1:50052',

@@ -1,24 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { ensureTopics, startKafka, stopKafka } from '@polyshop/devstack'
+import { ensureTopics } from '@polyshop/devstack'
 import { createKafka } from '@polyshop/events'
 import { OutboxRelay } from '@polyshop/outbox'
 import { OrderStatus } from '@polyshop/proto'
-import { consumeTopic, eventually, freePort, testLogger } from '@polyshop/testkit'
+import { consumeTopic, eventually, privateBroker, testLogger } from '@polyshop/testkit'
 import t from 'tap'
 import { address, build } from './helper.js'
 
 // Stops and restarts a broker, so it runs its own rather than the shared one.
 t.test('orders placed while the broker is down succeed, and each event is published once when it returns', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'polyshop-order-outage-'))
-  const port = await freePort()
-  const controllerPort = await freePort()
-  const broker = await startKafka({ dir, port, controllerPort })
-  t.teardown(async () => {
-    await stopKafka(dir)
-    rmSync(dir, { recursive: true, force: true })
-  })
+  const broker = await privateBroker(t)
   await ensureTopics(broker.brokers, [{ topic: 'order.events' }])
   const logger = testLogger().logger
   const kafka = createKafka({
@@ -42,7 +32,7 @@ t.test('orders placed while the broker is down succeed, and each event is publis
   t.teardown(() => relay.stop())
   const client = stack.clientFor(stack.tokens.token(['customer']))
 
-  await stopKafka(dir)
+  await broker.stop()
   const placed: string[] = []
   for (let i = 0; i < 5; i++) {
     const { order } = await client.createOrder({
@@ -56,7 +46,7 @@ t.test('orders placed while the broker is down succeed, and each event is publis
   await new Promise((resolve) => setTimeout(resolve, 2000))
   t.equal(relay.stats.published, 0, 'nothing could be published yet')
 
-  await startKafka({ dir, port, controllerPort })
+  await broker.start()
   const messages = await consumeTopic(t, kafka, 'order.events')
   await eventually(async () => (messages.length >= 5 ? true : undefined), 90_000, 'the five events')
   await new Promise((resolve) => setTimeout(resolve, 1500))

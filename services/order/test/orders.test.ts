@@ -3,18 +3,9 @@ import { Code, ConnectError } from '@connectrpc/connect'
 import { fromKafkaMessage } from '@polyshop/events'
 import { OutboxRelay } from '@polyshop/outbox'
 import { OrderStatus } from '@polyshop/proto'
-import { consumeTopic, eventually, testKafka, testLogger } from '@polyshop/testkit'
+import { consumeTopic, eventually, grpcCode, testKafka, testLogger } from '@polyshop/testkit'
 import t from 'tap'
 import { address, build } from './helper.js'
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call
-    return undefined
-  } catch (error) {
-    return ConnectError.from(error).code
-  }
-}
 
 t.test('an order takes names and prices from the catalog, reserves stock, and yields one order.created event', async (t) => {
   const stack = await build(t)
@@ -66,7 +57,7 @@ t.test('100 concurrent CreateOrder calls with one idempotency key make one order
   t.equal(await stack.db.collection('orders').countDocuments(), 1)
   t.equal((await stack.product.products.findById('enamel-mug'))?.stock, 119, 'stock taken once')
   t.equal(
-    await codeOf(client.createOrder({ ...request, items: [{ productId: 'enamel-mug', quantity: 2 }] })),
+    await grpcCode(client.createOrder({ ...request, items: [{ productId: 'enamel-mug', quantity: 2 }] })),
     Code.AlreadyExists,
     'same key, other order'
   )
@@ -101,10 +92,10 @@ t.test("another user's order is invisible; only admins list everyone's", async (
     idempotencyKey: 'a'
   })
   await bob.createOrder({ items: [{ productId: 'beanie', quantity: 1 }], shippingAddress: address, idempotencyKey: 'b' })
-  t.equal(await codeOf(bob.getOrder({ orderId: order?.id ?? '' })), Code.NotFound)
-  t.equal(await codeOf(bob.cancelOrder({ orderId: order?.id ?? '' })), Code.NotFound)
+  t.equal(await grpcCode(bob.getOrder({ orderId: order?.id ?? '' })), Code.NotFound)
+  t.equal(await grpcCode(bob.cancelOrder({ orderId: order?.id ?? '' })), Code.NotFound)
   t.equal((await bob.listOrders({})).orders.length, 1, 'bob sees his own only')
-  t.equal(await codeOf(bob.listOrders({ allUsers: true })), Code.PermissionDenied)
+  t.equal(await grpcCode(bob.listOrders({ allUsers: true })), Code.PermissionDenied)
   t.equal((await admin.listOrders({ allUsers: true })).orders.length, 2)
   t.equal((await admin.getOrder({ orderId: order?.id ?? '' })).order?.id, order?.id)
 })
@@ -119,17 +110,17 @@ t.test('status moves only forward, by an admin; cancelling gives stock back and 
     idempotencyKey: 'x'
   })
   const id = order?.id ?? ''
-  t.equal(await codeOf(customer.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })), Code.PermissionDenied)
+  t.equal(await grpcCode(customer.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })), Code.PermissionDenied)
   t.equal(
-    await codeOf(admin.updateOrderStatus({ orderId: id, status: OrderStatus.SHIPPED })),
+    await grpcCode(admin.updateOrderStatus({ orderId: id, status: OrderStatus.SHIPPED })),
     Code.FailedPrecondition,
     'CONFIRMED → SHIPPED skips PAID'
   )
   t.equal((await customer.getOrder({ orderId: id })).order?.status, OrderStatus.CONFIRMED, 'unchanged')
   t.equal((await admin.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })).order?.status, OrderStatus.PAID)
   t.equal((await admin.updateOrderStatus({ orderId: id, status: OrderStatus.SHIPPED })).order?.status, OrderStatus.SHIPPED)
-  t.equal(await codeOf(customer.cancelOrder({ orderId: id })), Code.FailedPrecondition, 'too late to cancel')
-  t.equal(await codeOf(admin.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })), Code.FailedPrecondition, 'no going back')
+  t.equal(await grpcCode(customer.cancelOrder({ orderId: id })), Code.FailedPrecondition, 'too late to cancel')
+  t.equal(await grpcCode(admin.updateOrderStatus({ orderId: id, status: OrderStatus.PAID })), Code.FailedPrecondition, 'no going back')
 
   const second = (
     await customer.createOrder({ items: [{ productId: 'fountain-pen', quantity: 3 }], shippingAddress: address, idempotencyKey: 'y' })
@@ -137,7 +128,7 @@ t.test('status moves only forward, by an admin; cancelling gives stock back and 
   t.equal((await stack.product.products.findById('fountain-pen'))?.stock, 37)
   t.equal((await customer.cancelOrder({ orderId: second?.id ?? '', reason: 'changed my mind' })).order?.status, OrderStatus.CANCELLED)
   t.equal((await stack.product.products.findById('fountain-pen'))?.stock, 40, 'stock back')
-  t.equal(await codeOf(customer.cancelOrder({ orderId: second?.id ?? '' })), Code.FailedPrecondition, 'cancelled once')
+  t.equal(await grpcCode(customer.cancelOrder({ orderId: second?.id ?? '' })), Code.FailedPrecondition, 'cancelled once')
 })
 
 t.test('no token, bad input: refused, and nothing stored or reserved', async (t) => {
@@ -146,7 +137,7 @@ t.test('no token, bad input: refused, and nothing stored or reserved', async (t)
   const { createGrpcTransport } = await import('@connectrpc/connect-node')
   const { OrderService } = await import('@polyshop/proto')
   const anonymous = createClient(OrderService, createGrpcTransport({ baseUrl: stack.orderUrl }))
-  t.equal(await codeOf(anonymous.listOrders({})), Code.Unauthenticated)
+  t.equal(await grpcCode(anonymous.listOrders({})), Code.Unauthenticated)
   const client = stack.clientFor(stack.tokens.token(['customer']))
   const good = { items: [{ productId: 'beanie', quantity: 1 }], shippingAddress: address, idempotencyKey: 'k' }
   const bad = [
@@ -161,8 +152,8 @@ t.test('no token, bad input: refused, and nothing stored or reserved', async (t)
     { ...good, shippingAddress: undefined }
   ]
   for (const request of bad)
-    t.equal(await codeOf(client.createOrder(request as never)), Code.InvalidArgument, JSON.stringify(request).slice(0, 90))
-  t.equal(await codeOf(client.createOrder({ ...good, items: [{ productId: 'no-such-thing', quantity: 1 }] })), Code.NotFound)
+    t.equal(await grpcCode(client.createOrder(request as never)), Code.InvalidArgument, JSON.stringify(request).slice(0, 90))
+  t.equal(await grpcCode(client.createOrder({ ...good, items: [{ productId: 'no-such-thing', quantity: 1 }] })), Code.NotFound)
   t.equal(await stack.db.collection('orders').countDocuments(), 0)
   t.equal((await stack.product.products.findById('beanie'))?.stock, 85)
   t.equal((await client.createOrder(good)).order?.status, OrderStatus.CONFIRMED, 'the key is still usable after refusals')

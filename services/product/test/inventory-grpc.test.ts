@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient } from '@connectrpc/connect'
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node'
 import { Health, HealthCheckResponse_ServingStatus, InventoryService } from '@polyshop/proto'
+import { grpcCode } from '@polyshop/testkit'
 import t, { type Test } from 'tap'
 import { build, listenGrpc } from './helper.js'
 
@@ -10,15 +11,6 @@ async function setUp(t: Test) {
   const client = createClient(InventoryService, createGrpcTransport({ baseUrl }))
   const stockOf = async (id: string) => (await service.products.findById(id))?.stock
   return { service, baseUrl, client, stockOf }
-}
-
-async function codeOf(call: Promise<unknown>): Promise<Code | undefined> {
-  try {
-    await call
-    return undefined
-  } catch (error) {
-    return ConnectError.from(error).code
-  }
 }
 
 t.test('GetProducts returns price and stock by id, leaving unknown ids out', async (t) => {
@@ -56,13 +48,13 @@ t.test('a reservation is idempotent per order, all or nothing, and released once
   t.equal(await stockOf('headlamp'), 42, 'repeating the same reservation does not reserve twice')
   t.equal(await stockOf('picnic-blanket'), 25)
   t.equal(
-    await codeOf(client.reserveStock({ orderId: 'o-1', lines: [{ productId: 'headlamp', quantity: 3 }] })),
+    await grpcCode(client.reserveStock({ orderId: 'o-1', lines: [{ productId: 'headlamp', quantity: 3 }] })),
     Code.AlreadyExists,
     'same order, other lines'
   )
 
   t.equal(
-    await codeOf(
+    await grpcCode(
       client.reserveStock({
         orderId: 'o-2',
         lines: [
@@ -74,17 +66,17 @@ t.test('a reservation is idempotent per order, all or nothing, and released once
     Code.FailedPrecondition
   )
   t.equal(await stockOf('headlamp'), 42, 'a failed line gives back the lines already taken')
-  t.equal(await codeOf(client.reserveStock({ orderId: 'o-3', lines: [{ productId: 'no-such-product', quantity: 1 }] })), Code.NotFound)
+  t.equal(await grpcCode(client.reserveStock({ orderId: 'o-3', lines: [{ productId: 'no-such-product', quantity: 1 }] })), Code.NotFound)
 
   t.equal((await client.releaseStock({ orderId: 'o-1' })).released, true)
   t.equal((await client.releaseStock({ orderId: 'o-1' })).released, false, 'releasing twice gives back once')
   t.equal(await stockOf('headlamp'), 44)
   t.equal(await stockOf('picnic-blanket'), 26)
   t.equal((await client.releaseStock({ orderId: 'never-reserved' })).released, false)
-  t.equal(await codeOf(client.reserveStock({ orderId: 'o-1', lines })), Code.FailedPrecondition, 'a released order cannot reserve again')
+  t.equal(await grpcCode(client.reserveStock({ orderId: 'o-1', lines })), Code.FailedPrecondition, 'a released order cannot reserve again')
   t.equal((await client.releaseStock({ orderId: 'gave-up' })).released, false)
   t.equal(
-    await codeOf(client.reserveStock({ orderId: 'gave-up', lines })),
+    await grpcCode(client.reserveStock({ orderId: 'gave-up', lines })),
     Code.FailedPrecondition,
     'nor can one released before its reservation arrived'
   )
@@ -110,8 +102,8 @@ t.test('bad arguments are INVALID_ARGUMENT and change nothing', async (t) => {
     { orderId: 'o', lines: Array.from({ length: 51 }, () => ({ productId: 'beanie', quantity: 1 })) }
   ]
   for (const request of cases)
-    t.equal(await codeOf(client.reserveStock(request)), Code.InvalidArgument, JSON.stringify(request).slice(0, 80))
-  t.equal(await codeOf(client.getProducts({ productIds: Array.from({ length: 201 }, (_, i) => `p${i}`) })), Code.InvalidArgument)
+    t.equal(await grpcCode(client.reserveStock(request)), Code.InvalidArgument, JSON.stringify(request).slice(0, 80))
+  t.equal(await grpcCode(client.getProducts({ productIds: Array.from({ length: 201 }, (_, i) => `p${i}`) })), Code.InvalidArgument)
   t.equal(await stockOf('beanie'), 85)
 })
 
@@ -122,5 +114,5 @@ t.test('the same port speaks Connect too, and serves grpc.health.v1', async (t) 
   const health = createClient(Health, createGrpcTransport({ baseUrl }))
   t.equal((await health.check({ service: '' })).status, HealthCheckResponse_ServingStatus.SERVING)
   t.equal((await health.check({ service: 'shop.inventory.v1.InventoryService' })).status, HealthCheckResponse_ServingStatus.SERVING)
-  t.equal(await codeOf(health.check({ service: 'nope' })), Code.NotFound)
+  t.equal(await grpcCode(health.check({ service: 'nope' })), Code.NotFound)
 })

@@ -1,4 +1,4 @@
-import { env, loadConfigOrExit, Type } from '@polyshop/config'
+import { env, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const UserConfigSchema = Type.Object({
@@ -7,8 +7,8 @@ export const UserConfigSchema = Type.Object({
   LOG_LEVEL: env.logLevel(),
   MONGODB_URL: env.mongoUrl(),
   KAFKA_BROKERS: env.kafkaBrokers(),
-  JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
-  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
+  JWT_ISSUER: tokenVerificationVariables.JWT_ISSUER,
+  JWT_AUDIENCE: tokenVerificationVariables.JWT_AUDIENCE,
   JWT_PRIVATE_KEY: Type.Optional(
     Type.String({
       pattern: '-----BEGIN (EC )?PRIVATE KEY-----',
