@@ -1,3 +1,4 @@
+import { ProblemError } from '@polyshop/problem'
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { type Identity, InvalidTokenError, KeysUnavailableError } from './verifier.js'
@@ -21,66 +22,47 @@ export interface AuthenticationOptions {
   prefix: string
 }
 
-function problem(reply: FastifyReply, status: 401 | 403, code: string, title: string, detail: string, instance: string) {
-  if (status === 401) reply.header('www-authenticate', 'Bearer error="invalid_token"')
-  return reply
-    .code(status)
-    .type('application/problem+json')
-    .send({ type: `/problems/${code.toLowerCase().replaceAll('_', '-')}`, title, status, detail, instance, code })
-}
+const UNAUTHORIZED = { status: 401, title: 'Unauthorized' }
+const FORBIDDEN = { status: 403, title: 'Forbidden' }
+const KEYS_UNAVAILABLE = { status: 503, title: 'Service Unavailable' }
 
 /** Bearer-token authentication for routes that opt in with `preHandler: app.authenticate`. */
 export const authentication = fp<AuthenticationOptions>(
   async (app: FastifyInstance, options) => {
     app.decorateRequest('identity', null)
 
+    // Refusals are ProblemErrors: the service's own problem handler renders them like any other.
+    const unauthenticated = (reply: FastifyReply, detail: string) => {
+      reply.header('www-authenticate', 'Bearer error="invalid_token"')
+      return new ProblemError(`${options.prefix}_UNAUTHENTICATED`, UNAUTHORIZED, detail)
+    }
+
     const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
       const header = request.headers.authorization
-      const token = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : undefined
-      if (token === undefined || token === '') {
-        return problem(
-          reply,
-          401,
-          `${options.prefix}_UNAUTHENTICATED`,
-          'Unauthorized',
-          'Sign in: this needs a bearer access token.',
-          request.url
-        )
-      }
+      const token = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : ''
+      if (token === '') throw unauthenticated(reply, 'Sign in: this needs a bearer access token.')
       try {
         request.identity = await options.verify(token)
       } catch (error) {
         if (error instanceof KeysUnavailableError) {
-          request.log.error({ err: error }, 'cannot verify access tokens')
-          return reply
-            .code(503)
-            .type('application/problem+json')
-            .send({
-              type: '/problems/keys-unavailable',
-              title: 'Service Unavailable',
-              status: 503,
-              detail: 'Access tokens cannot be checked right now; retry shortly.',
-              code: `${options.prefix}_KEYS_UNAVAILABLE`
-            })
+          throw new ProblemError(
+            `${options.prefix}_KEYS_UNAVAILABLE`,
+            KEYS_UNAVAILABLE,
+            'Access tokens cannot be checked right now; retry shortly.',
+            {},
+            { cause: error }
+          )
         }
         if (!(error instanceof InvalidTokenError)) throw error
-        return problem(
-          reply,
-          401,
-          `${options.prefix}_UNAUTHENTICATED`,
-          'Unauthorized',
-          `The access token was refused: ${error.message}.`,
-          request.url
-        )
+        throw unauthenticated(reply, `The access token was refused: ${error.message}.`)
       }
     }
 
     app.decorate('authenticate', authenticate)
     app.decorate('requireRole', (role: string) => async (request: FastifyRequest, reply: FastifyReply) => {
       await authenticate(request, reply)
-      if (reply.sent) return
       if (!request.identity?.roles.includes(role)) {
-        return problem(reply, 403, `${options.prefix}_FORBIDDEN`, 'Forbidden', `This needs the ${role} role.`, request.url)
+        throw new ProblemError(`${options.prefix}_FORBIDDEN`, FORBIDDEN, `This needs the ${role} role.`)
       }
     })
   },

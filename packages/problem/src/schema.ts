@@ -14,3 +14,8 @@ export const ProblemSchema = Type.Object(
   },
   { $id: 'Problem', description: 'RFC 9457 problem details' }
 )
+
+/** Response schemas for the problem statuses a route can answer with: `...problemResponses(400, 404)`. */
+export function problemResponses<const Codes extends readonly number[]>(...codes: Codes) {
+  return Object.fromEntries(codes.map((code) => [code, ProblemSchema])) as Record<Codes[number], typeof ProblemSchema>
+}

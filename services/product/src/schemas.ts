@@ -1,4 +1,3 @@
-import { ProblemSchema } from '@polyshop/problem'
 import Type from 'typebox'
 
 export const MAX_PAGE = 100
@@ -82,7 +81,3 @@ export const CategorySchema = Type.Object(
   { id: Type.String(), name: Type.String(), description: Type.String(), productCount: Type.Integer() },
   { additionalProperties: false }
 )
-
-export function problems<const Codes extends readonly number[]>(...codes: Codes) {
-  return Object.fromEntries(codes.map((code) => [code, ProblemSchema])) as Record<Codes[number], typeof ProblemSchema>
-}

@@ -1,4 +1,3 @@
-import { ProblemSchema } from '@polyshop/problem'
 import Type from 'typebox'
 
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 })
@@ -65,8 +64,3 @@ export const JwksSchema = Type.Object({
     })
   )
 })
-
-/** The problem responses every route can give, for the OpenAPI document and serialization. */
-export function problems<const Codes extends readonly number[]>(...codes: Codes) {
-  return Object.fromEntries(codes.map((code) => [code, ProblemSchema])) as Record<Codes[number], typeof ProblemSchema>
-}

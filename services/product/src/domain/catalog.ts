@@ -14,16 +14,9 @@ export interface ProductInput {
   attributes?: Record<string, string> | undefined
 }
 
-/** What clients see of a product. */
-export interface PublicProduct {
+/** What clients see of a product: the document without its search fields, dates as RFC 3339. */
+export type PublicProduct = Omit<ProductDocument, '_id' | 'keywords' | 'nameSort' | 'createdAt' | 'updatedAt'> & {
   id: string
-  name: string
-  description: string
-  category: string
-  price: { amount: number; currency: string }
-  stock: number
-  images: string[]
-  attributes: Record<string, string>
   createdAt: string
   updatedAt: string
 }

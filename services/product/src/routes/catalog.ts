@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { problemResponses } from '@polyshop/problem'
 import Type from 'typebox'
 import { type Catalog, toPublicProduct } from '../domain/catalog.js'
 import { productSvg } from '../domain/images.js'
@@ -13,7 +14,6 @@ import {
   ProductPageSchema,
   ProductQuery,
   ProductSchema,
-  problems,
   UpdateProductBody
 } from '../schemas.js'
 
@@ -26,7 +26,7 @@ export interface CatalogRoutesOptions {
 export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = async (app, { catalog, products }) => {
   app.get(
     '/api/v1/products',
-    { schema: { querystring: ProductQuery, response: { 200: ProductPageSchema, ...problems(400) } } },
+    { schema: { querystring: ProductQuery, response: { 200: ProductPageSchema, ...problemResponses(400) } } },
     async (request) => {
       const { limit, minPrice, maxPrice, ...rest } = request.query
       if (minPrice !== undefined && maxPrice !== undefined && minPrice > maxPrice) {
@@ -45,7 +45,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
 
   app.get(
     '/api/v1/products/:id',
-    { schema: { params: ProductIdParams, response: { 200: ProductSchema, ...problems(400, 404) } } },
+    { schema: { params: ProductIdParams, response: { 200: ProductSchema, ...problemResponses(400, 404) } } },
     async (request) => {
       const product = await products.findById(request.params.id)
       if (product === null) throw errors.PRODUCT_NOT_FOUND()
@@ -61,7 +61,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
     '/api/v1/products',
     {
       preHandler: app.requireRole('admin'),
-      schema: { body: CreateProductBody, response: { 201: ProductSchema, ...problems(400, 401, 403) } }
+      schema: { body: CreateProductBody, response: { 201: ProductSchema, ...problemResponses(400, 401, 403) } }
     },
     async (request, reply) => reply.code(201).send(toPublicProduct(await catalog.create(request.body)))
   )
@@ -70,7 +70,11 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
     '/api/v1/products/:id',
     {
       preHandler: app.requireRole('admin'),
-      schema: { params: ProductIdParams, body: UpdateProductBody, response: { 200: ProductSchema, ...problems(400, 401, 403, 404) } }
+      schema: {
+        params: ProductIdParams,
+        body: UpdateProductBody,
+        response: { 200: ProductSchema, ...problemResponses(400, 401, 403, 404) }
+      }
     },
     async (request) => toPublicProduct(await catalog.update(request.params.id, request.body))
   )
@@ -79,7 +83,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
     '/api/v1/products/:id',
     {
       preHandler: app.requireRole('admin'),
-      schema: { params: ProductIdParams, response: { 204: Type.Null(), ...problems(400, 401, 403, 404) } }
+      schema: { params: ProductIdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404) } }
     },
     async (request, reply) => {
       await catalog.remove(request.params.id)

@@ -56,8 +56,8 @@ export function toPublicUser(user: UserDocument): PublicUser {
 export class Accounts {
   readonly #o: AccountsOptions
   readonly #sign: (payload: Record<string, unknown>) => string
-  /** Compared against when the email is unknown, so both failures take as long. */
-  #decoyHash: Promise<string>
+  /** Compared against when the email is unknown, so both failures take as long; made on first need, not at start. */
+  #decoyHash: Promise<string> | undefined
 
   constructor(options: AccountsOptions) {
     this.#o = options
@@ -69,7 +69,6 @@ export class Accounts {
       aud: options.audience,
       expiresIn: options.accessTokenTtlSeconds * 1000
     })
-    this.#decoyHash = hashPassword(randomBytes(16).toString('hex'), options.password)
   }
 
   async register(
@@ -129,6 +128,7 @@ export class Accounts {
     if (retryAfter > 0)
       throw errors.TOO_MANY_ATTEMPTS(`Too many failed sign-ins for this account; try again in ${retryAfter} seconds.`, { retryAfter })
     const user = await this.#o.users.findByEmail(email)
+    this.#decoyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#o.password)
     const check = await verifyPassword(password, user?.passwordHash ?? (await this.#decoyHash), this.#o.password)
     if (user === null || !check.matches) {
       await this.#o.loginFailures.record(account)

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { problemResponses } from '@polyshop/problem'
 import Type from 'typebox'
 import type { Accounts } from '../domain/accounts.js'
-import { AuthPayloadSchema, LoginBody, LogoutBody, problems, RefreshBody, RegisterBody } from '../schemas.js'
+import { AuthPayloadSchema, LoginBody, LogoutBody, RefreshBody, RegisterBody } from '../schemas.js'
 
 export interface AuthRoutesOptions {
   accounts: Accounts
@@ -15,19 +16,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post(
     '/register',
-    { config: { rateLimit }, schema: { body: RegisterBody, response: { 201: AuthPayloadSchema, ...problems(400, 409, 429) } } },
+    { config: { rateLimit }, schema: { body: RegisterBody, response: { 201: AuthPayloadSchema, ...problemResponses(400, 409, 429) } } },
     async (request, reply) => reply.code(201).send(await accounts.register(request.body, request.headers.traceparent as string | undefined))
   )
 
   app.post(
     '/login',
-    { config: { rateLimit }, schema: { body: LoginBody, response: { 200: AuthPayloadSchema, ...problems(400, 401, 403, 429) } } },
+    { config: { rateLimit }, schema: { body: LoginBody, response: { 200: AuthPayloadSchema, ...problemResponses(400, 401, 403, 429) } } },
     async (request) => accounts.login(request.body.email, request.body.password)
   )
 
   app.post(
     '/refresh',
-    { config: { rateLimit }, schema: { body: RefreshBody, response: { 200: AuthPayloadSchema, ...problems(400, 401, 429) } } },
+    { config: { rateLimit }, schema: { body: RefreshBody, response: { 200: AuthPayloadSchema, ...problemResponses(400, 401, 429) } } },
     async (request) => accounts.refresh(request.body.refreshToken)
   )
 
@@ -35,7 +36,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     '/logout',
     {
       preHandler: app.authenticate,
-      schema: { body: Type.Union([LogoutBody, Type.Null()]), response: { 204: Type.Null(), ...problems(400, 401) } }
+      schema: { body: Type.Union([LogoutBody, Type.Null()]), response: { 204: Type.Null(), ...problemResponses(400, 401) } }
     },
     async (request, reply) => {
       await accounts.logout(request.identity?.userId ?? '', request.body?.refreshToken)

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { problemResponses } from '@polyshop/problem'
 import { type Accounts, toPublicUser } from '../domain/accounts.js'
 import { errors } from '../errors.js'
 import type { UserRepository } from '../repositories/users.js'
-import { DisableBody, ListUsersQuery, problems, UpdateMeBody, UserIdParams, UserPageSchema, UserSchema } from '../schemas.js'
+import { DisableBody, ListUsersQuery, UpdateMeBody, UserIdParams, UserPageSchema, UserSchema } from '../schemas.js'
 
 export interface UserRoutesOptions {
   accounts: Accounts
@@ -26,15 +27,19 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 
 /** /api/v1/users: the caller's own profile, and the admin's view of every account. */
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { accounts, users }) => {
-  app.get('/me', { preHandler: app.authenticate, schema: { response: { 200: UserSchema, ...problems(401, 404) } } }, async (request) => {
-    const user = await users.findById(request.identity?.userId ?? '')
-    if (user === null) throw errors.USER_NOT_FOUND('The signed-in user no longer exists.')
-    return toPublicUser(user)
-  })
+  app.get(
+    '/me',
+    { preHandler: app.authenticate, schema: { response: { 200: UserSchema, ...problemResponses(401, 404) } } },
+    async (request) => {
+      const user = await users.findById(request.identity?.userId ?? '')
+      if (user === null) throw errors.USER_NOT_FOUND('The signed-in user no longer exists.')
+      return toPublicUser(user)
+    }
+  )
 
   app.patch(
     '/me',
-    { preHandler: app.authenticate, schema: { body: UpdateMeBody, response: { 200: UserSchema, ...problems(400, 401, 404) } } },
+    { preHandler: app.authenticate, schema: { body: UpdateMeBody, response: { 200: UserSchema, ...problemResponses(400, 401, 404) } } },
     async (request) => {
       const { name, phone } = request.body
       const user = await users.update(request.identity?.userId ?? '', {
@@ -50,7 +55,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     '/',
     {
       preHandler: app.requireRole('admin'),
-      schema: { querystring: ListUsersQuery, response: { 200: UserPageSchema, ...problems(400, 401, 403) } }
+      schema: { querystring: ListUsersQuery, response: { 200: UserPageSchema, ...problemResponses(400, 401, 403) } }
     },
     async (request) => {
       const limit = request.query.limit ?? 20
@@ -69,7 +74,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     '/:id',
     {
       preHandler: app.requireRole('admin'),
-      schema: { params: UserIdParams, response: { 200: UserSchema, ...problems(400, 401, 403, 404) } }
+      schema: { params: UserIdParams, response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404) } }
     },
     async (request) => {
       const user = await users.findById(request.params.id)
@@ -82,7 +87,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     '/:id/disabled',
     {
       preHandler: app.requireRole('admin'),
-      schema: { params: UserIdParams, body: DisableBody, response: { 200: UserSchema, ...problems(400, 401, 403, 404) } }
+      schema: { params: UserIdParams, body: DisableBody, response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404) } }
     },
     async (request) => toPublicUser(await accounts.setDisabled(request.params.id, request.body.disabled))
   )
