@@ -1,5 +1,5 @@
 import { ProblemError } from '@polyshop/problem'
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { type Identity, InvalidTokenError, KeysUnavailableError } from './verifier.js'
 
@@ -9,10 +9,10 @@ declare module 'fastify' {
     identity: Identity | null
   }
   interface FastifyInstance {
-    /** preHandler: 401 unless the request carries a valid access token. */
-    authenticate: preHandlerAsyncHookHandler
-    /** preHandler: authenticate, then 403 unless the caller has the role. */
-    requireRole: (role: string) => preHandlerAsyncHookHandler
+    /** onRequest hook: 401 unless the request carries a valid access token. */
+    authenticate: onRequestAsyncHookHandler
+    /** onRequest hook: authenticate, then 403 unless the caller has the role. */
+    requireRole: (role: string) => onRequestAsyncHookHandler
   }
 }
 
@@ -26,7 +26,7 @@ const UNAUTHORIZED = { status: 401, title: 'Unauthorized' }
 const FORBIDDEN = { status: 403, title: 'Forbidden' }
 const KEYS_UNAVAILABLE = { status: 503, title: 'Service Unavailable' }
 
-/** Bearer-token authentication for routes that opt in with `preHandler: app.authenticate`. */
+/** Bearer-token authentication for routes that opt in with `onRequest: app.authenticate` (before body validation, so strangers learn nothing about the API). */
 export const authentication = fp<AuthenticationOptions>(
   async (app: FastifyInstance, options) => {
     app.decorateRequest('identity', null)

@@ -66,3 +66,10 @@ t.test('only admins write; the catalog currency and categories are enforced', as
   t.equal(unknown.json().code, 'PRD_CATEGORY_NOT_FOUND')
   t.equal((await app.inject('/api/v1/products/beanie')).json().stock, 85, 'nothing changed')
 })
+
+t.test('a caller without a token is refused before the body is looked at', async (t) => {
+  const { app } = await build(t)
+  const res = await app.inject({ method: 'POST', url: '/api/v1/products', payload: {} })
+  t.equal(res.statusCode, 401, 'not a 400 that would describe the API to a stranger')
+  t.equal(res.json().code, 'PRD_UNAUTHENTICATED')
+})

@@ -33,7 +33,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifier: Notifier 
   app.get(
     '/notifications',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: {
         querystring: Query,
         response: { 200: Type.Object({ items: Type.Array(Notification) }), 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema }

@@ -60,7 +60,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
   app.post(
     '/api/v1/products',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: { body: CreateProductBody, response: { 201: ProductSchema, ...problemResponses(400, 401, 403) } }
     },
     async (request, reply) => reply.code(201).send(toPublicProduct(await catalog.create(request.body)))
@@ -69,7 +69,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
   app.patch(
     '/api/v1/products/:id',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: {
         params: ProductIdParams,
         body: UpdateProductBody,
@@ -82,7 +82,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
   app.delete(
     '/api/v1/products/:id',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: { params: ProductIdParams, response: { 204: Type.Null(), ...problemResponses(400, 401, 403, 404) } }
     },
     async (request, reply) => {

@@ -35,7 +35,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   app.post(
     '/logout',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { body: Type.Union([LogoutBody, Type.Null()]), response: { 204: Type.Null(), ...problemResponses(400, 401) } }
     },
     async (request, reply) => {

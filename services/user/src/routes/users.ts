@@ -29,7 +29,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { accounts, users }) => {
   app.get(
     '/me',
-    { preHandler: app.authenticate, schema: { response: { 200: UserSchema, ...problemResponses(401, 404) } } },
+    { onRequest: app.authenticate, schema: { response: { 200: UserSchema, ...problemResponses(401, 404) } } },
     async (request) => {
       const user = await users.findById(request.identity?.userId ?? '')
       if (user === null) throw errors.USER_NOT_FOUND('The signed-in user no longer exists.')
@@ -39,7 +39,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
 
   app.patch(
     '/me',
-    { preHandler: app.authenticate, schema: { body: UpdateMeBody, response: { 200: UserSchema, ...problemResponses(400, 401, 404) } } },
+    { onRequest: app.authenticate, schema: { body: UpdateMeBody, response: { 200: UserSchema, ...problemResponses(400, 401, 404) } } },
     async (request) => {
       const { name, phone } = request.body
       const user = await users.update(request.identity?.userId ?? '', {
@@ -54,7 +54,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
   app.get(
     '/',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: { querystring: ListUsersQuery, response: { 200: UserPageSchema, ...problemResponses(400, 401, 403) } }
     },
     async (request) => {
@@ -73,7 +73,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
   app.get(
     '/:id',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: { params: UserIdParams, response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404) } }
     },
     async (request) => {
@@ -86,7 +86,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
   app.post(
     '/:id/disabled',
     {
-      preHandler: app.requireRole('admin'),
+      onRequest: app.requireRole('admin'),
       schema: { params: UserIdParams, body: DisableBody, response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404) } }
     },
     async (request) => toPublicUser(await accounts.setDisabled(request.params.id, request.body.disabled))
