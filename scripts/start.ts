@@ -9,7 +9,8 @@ import { repoRoot, type StackEndpoints, stackProfile, startStack, stopStack } fr
 
 /** Local ports of DESIGN.md, in start order (dependencies first). */
 const SERVICES = [
-  { name: 'user', port: 3001, env: {} },
+  // The gateway forwards from loopback and says who the client is: per-IP login throttles count clients, not the gateway.
+  { name: 'user', port: 3001, env: { TRUST_PROXY: '127.0.0.1' } },
   { name: 'product', port: 3002, env: { GRPC_PORT: '50052', SEED_DEMO_CATALOG: 'true' } },
   { name: 'order', port: 3003, env: { GRPC_PORT: '50051' } },
   { name: 'recommendation', port: 3004, env: {} },
@@ -175,9 +176,14 @@ async function main(): Promise<void> {
     console.log(`  admin account: ${defaults.ADMIN_EMAIL} / ${defaults.ADMIN_PASSWORD} (set ADMIN_EMAIL and ADMIN_PASSWORD to choose)`)
   }
   console.log(
-    runnable.some((service) => service.name === 'gateway')
-      ? '\npolyshop storefront: http://localhost:8080/'
-      : '\nNo gateway yet, so no storefront: the servers and services above are what runs.'
+    [
+      '',
+      'polyshop is running:',
+      '  storefront  http://localhost:8080/',
+      '  REST API    http://localhost:8080/api/v1/products',
+      '  GraphQL     http://localhost:8080/graphql  (POST)',
+      '  API docs    http://localhost:8080/docs'
+    ].join('\n')
   )
   console.log('Press Ctrl-C to stop everything.')
   // Keep running until a signal arrives.

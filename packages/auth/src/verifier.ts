@@ -20,6 +20,13 @@ export interface AccessTokenVerifierOptions {
   resolveKey: PublicKeyResolver
   /** Allowed clock difference between services, for exp/iat. */
   clockToleranceMs?: number
+  /**
+   * Remember this many verified tokens (until they expire, at most `cacheTtlMs`), so a client's
+   * every request does not pay for an ECDSA verification. Only successes are kept: a refusal or
+   * an unreachable key set is decided afresh each time. 0 (the default) keeps none.
+   */
+  cacheSize?: number
+  cacheTtlMs?: number
 }
 
 /** The one algorithm polyshop signs with; anything else (none, HS256, RS256 …) is refused. */
@@ -56,7 +63,11 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     }
   })
 
-  return async (token: string): Promise<Identity> => {
+  const cacheSize = options.cacheSize ?? 0
+  const cacheTtlMs = options.cacheTtlMs ?? 60_000
+  const verified = new Map<string, { identity: Identity; until: number }>()
+
+  const verifyToken = async (token: string): Promise<Identity> => {
     let header: { alg?: unknown }
     try {
       header = (decodeComplete(token) as { header: { alg?: unknown } }).header
@@ -90,5 +101,21 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw new InvalidTokenError('the token claims are malformed')
     }
     return { userId: sub, roles: roles as string[], tokenId: jti, token, expiresAt: new Date(exp * 1000) }
+  }
+
+  if (cacheSize === 0) return verifyToken
+  return async (token: string): Promise<Identity> => {
+    const now = Date.now()
+    const hit = verified.get(token)
+    if (hit !== undefined && hit.until > now) return hit.identity
+    if (hit !== undefined) verified.delete(token)
+    const identity = await verifyToken(token)
+    if (verified.size >= cacheSize) {
+      // Insertion order: the oldest entry goes first.
+      const oldest = verified.keys().next().value
+      if (oldest !== undefined) verified.delete(oldest)
+    }
+    verified.set(token, { identity, until: Math.min(identity.expiresAt.getTime(), now + cacheTtlMs) })
+    return identity
   }
 }

@@ -80,3 +80,55 @@ t.test('an unreachable key source is an outage, not a bad token', async (t) => {
   })
   await t.rejects(down(sign()), KeysUnavailableError)
 })
+
+t.test('a verified token is remembered until it expires; refusals and outages are never remembered', async (t) => {
+  let lookups = 0
+  let keysReachable = true
+  const cached = createAccessTokenVerifier({
+    issuer,
+    audience,
+    cacheSize: 2,
+    resolveKey: async (kid) => {
+      lookups += 1
+      if (!keysReachable) throw new Error('connection refused')
+      return kid === jwk.kid ? jwkToPem(jwk) : undefined
+    }
+  })
+  const token = sign()
+  t.equal((await cached(token)).userId, 'u-1')
+  t.equal((await cached(token)).userId, 'u-1')
+  t.equal(lookups, 1, 'the second request did not verify again')
+
+  keysReachable = false
+  const fresh = sign()
+  await t.rejects(cached(fresh), KeysUnavailableError)
+  keysReachable = true
+  t.equal((await cached(fresh)).userId, 'u-1', 'an outage is decided afresh once the keys are back')
+
+  const unknownKid = sign({ kid: 'not-a-key' })
+  await t.rejects(cached(unknownKid), InvalidTokenError)
+  await t.rejects(cached(unknownKid), InvalidTokenError, 'a refused token stays refused')
+
+  // Bounded: a third token pushes the oldest out.
+  const third = sign()
+  await cached(third)
+  const before = lookups
+  await cached(token)
+  t.equal(lookups, before + 1, 'the oldest entry was evicted and verified again')
+
+  let shortLookups = 0
+  const shortLived = createAccessTokenVerifier({
+    issuer,
+    audience,
+    cacheSize: 10,
+    cacheTtlMs: 20,
+    resolveKey: async () => {
+      shortLookups += 1
+      return jwkToPem(jwk)
+    }
+  })
+  await shortLived(token)
+  await new Promise((resolve) => setTimeout(resolve, 40))
+  await shortLived(token)
+  t.equal(shortLookups, 2, 'past cacheTtlMs the token is verified again')
+})

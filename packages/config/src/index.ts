@@ -90,6 +90,9 @@ export const env = {
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
       { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' }
     ),
+  /** Who may tell a service the client's address (X-Forwarded-For): rate limits count per client IP. */
+  trustProxy: () =>
+    Type.String({ default: 'false', description: '"false", "true", a hop count, or comma-separated addresses/CIDRs of trusted proxies' }),
   flag: (fallback: boolean) => Type.Boolean({ default: fallback, description: 'true or false' })
 }
 
@@ -104,6 +107,19 @@ export const tokenVerificationVariables = {
     pattern: '^https?://[^\\s]+$',
     default: 'http://127.0.0.1:3001',
     description: 'the user service, whose JWKS verifies access tokens'
+  })
+}
+
+/** The hardening switches of a GraphQL server (gateway, recommendation). */
+export const graphqlVariables = {
+  GRAPHQL_INTROSPECTION: Type.Boolean({ default: false, description: 'true or false: answer schema introspection queries' }),
+  GRAPHQL_IDE: Type.Boolean({ default: false, description: 'true or false: serve GraphiQL at /graphiql' }),
+  GRAPHQL_MAX_DEPTH: Type.Integer({ minimum: 2, maximum: 20, default: 8, description: 'the deepest selection a query may have (2-20)' }),
+  GRAPHQL_MAX_COST: Type.Integer({
+    minimum: 10,
+    maximum: 1_000_000,
+    default: 20_000,
+    description: 'the largest estimated cost of one operation: fields times page sizes'
   })
 }
 

@@ -7,7 +7,8 @@ import { stateDir } from './paths.js'
 export const POLYSHOP_TOPICS: TopicSpec[] = [
   { topic: 'user.events', numPartitions: 3 },
   { topic: 'order.events', numPartitions: 3 },
-  { topic: 'notification.dlq', numPartitions: 1 }
+  { topic: 'notification.dlq', numPartitions: 1 },
+  { topic: 'recommendation.dlq', numPartitions: 1 }
 ]
 
 export interface StackProfile {

@@ -1,4 +1,5 @@
 export { type HealthRoutesOptions, healthRoutes, mongoPing } from './health.js'
-export { HTTP_SERVER_TIMEOUTS, type ListenOptions, listen, SERVICE_FASTIFY_OPTIONS } from './listen.js'
+export { HTTP_SERVER_TIMEOUTS, type ListenOptions, listen, requestId, SERVICE_FASTIFY_OPTIONS } from './listen.js'
 export { type Closer, type GracefulShutdown, type GracefulShutdownOptions, gracefulShutdown } from './shutdown.js'
+export { trustProxySetting } from './trust-proxy.js'
 export { useStrictValidation } from './validation.js'

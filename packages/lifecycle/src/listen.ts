@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { GracefulShutdown } from './shutdown.js'
 
@@ -14,12 +16,25 @@ export const HTTP_SERVER_TIMEOUTS = {
   forceCloseConnections: 'idle' as const
 }
 
+/** A request id a client may choose: short and plain, so it cannot forge log lines. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * The request id of every log line: the `x-request-id` the gateway (or a client) sent, so one
+ * request can be followed across services, or a new UUID.
+ */
+export function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+}
+
 /**
  * Fastify options every polyshop HTTP service starts from (pair with useStrictValidation).
  */
 export const SERVICE_FASTIFY_OPTIONS = {
   ...HTTP_SERVER_TIMEOUTS,
-  return503OnClosing: true
+  return503OnClosing: true,
+  genReqId: requestId
 }
 
 export interface ListenOptions {

@@ -13,6 +13,8 @@ import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
 import { type Logger, pino } from 'pino'
 
+export { type Mail, smsWebhook, smtpInbox } from './mail.js'
+
 /** Something tap's `t` provides: teardown hooks. */
 interface Teardown {
   teardown(fn: () => unknown): void

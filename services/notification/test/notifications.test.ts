@@ -1,12 +1,11 @@
 import { loadConfig } from '@polyshop/config'
 import { createEvent, createKafka, type EventRecord, toKafkaMessage } from '@polyshop/events'
-import { consumeTopic, eventually, testDatabase, testLogger, testTokens, testTopics } from '@polyshop/testkit'
+import { consumeTopic, eventually, smsWebhook, smtpInbox, testDatabase, testLogger, testTokens, testTopics } from '@polyshop/testkit'
 import type { Kafka } from 'kafkajs'
 import t, { type Test } from 'tap'
 import { buildNotificationService } from '../src/app.js'
 import { smtpSender, webhookSmsSender } from '../src/channels/channels.js'
 import { NotificationConfigSchema } from '../src/config.js'
-import { smsWebhook, smtpInbox } from './helper.js'
 
 async function setUp(t: Test, env: Record<string, string> = {}) {
   const { db } = await testDatabase(t, 'notification')

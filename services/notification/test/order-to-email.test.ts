@@ -1,14 +1,13 @@
 import { loadConfig } from '@polyshop/config'
 import { createEvent, createKafka, toKafkaMessage } from '@polyshop/events'
 import { OutboxRelay } from '@polyshop/outbox'
-import { eventually, testDatabase, testLogger, uniqueName } from '@polyshop/testkit'
+import { eventually, smsWebhook, smtpInbox, testDatabase, testLogger, uniqueName } from '@polyshop/testkit'
 import t from 'tap'
 // The real order and product services, in-process (see services/order/test/helper.ts).
 import { address, build as buildOrderStack } from '../../order/test/helper.js'
 import { buildNotificationService } from '../src/app.js'
 import { smtpSender, webhookSmsSender } from '../src/channels/channels.js'
 import { NotificationConfigSchema } from '../src/config.js'
-import { smsWebhook, smtpInbox } from './helper.js'
 
 t.test('an order placed over gRPC becomes exactly one email with its total and one SMS', async (t) => {
   const logger = testLogger().logger

@@ -7,5 +7,6 @@ export const errors = defineProblems('PRD', {
   WRONG_CURRENCY: { status: 400, title: 'Price in another currency' },
   INVALID_CURSOR: { status: 400, title: 'Invalid cursor' },
   RELEVANCE_NEEDS_QUERY: { status: 400, title: 'Relevance needs a search' },
-  INVALID_PRICE_RANGE: { status: 400, title: 'Invalid price range' }
+  INVALID_PRICE_RANGE: { status: 400, title: 'Invalid price range' },
+  IDS_ALONE: { status: 400, title: 'ids is a lookup on its own' }
 })

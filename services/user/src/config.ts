@@ -42,10 +42,7 @@ export const UserConfigSchema = Type.Object({
   }),
   LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 10, maximum: 86_400, default: 900, description: 'seconds' }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 100_000, default: 30, description: 'auth requests per client IP per minute' }),
-  TRUST_PROXY: Type.String({
-    default: 'false',
-    description: '"false", "true", a hop count, or comma-separated addresses/CIDRs of trusted proxies'
-  }),
+  TRUST_PROXY: env.trustProxy(),
   ADMIN_EMAIL: Type.Optional(
     Type.String({ format: 'email', maxLength: 254, description: 'the first admin account, created at start if missing' })
   ),
@@ -56,15 +53,4 @@ export type UserConfig = Static<typeof UserConfigSchema>
 
 export function loadUserConfig(environment: NodeJS.ProcessEnv = process.env): UserConfig {
   return loadConfigOrExit('user', UserConfigSchema, environment)
-}
-
-/** Fastify's trustProxy from TRUST_PROXY: the client IP that rate limits see. */
-export function trustProxySetting(value: string): boolean | string[] | ((address: string, hop: number) => boolean) {
-  if (value === 'true') return true
-  if (value === 'false' || value === '') return false
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value)
-    return (_address, hop) => hop < hops
-  }
-  return value.split(',').map((part) => part.trim())
 }

@@ -1,21 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '@polyshop/problem'
-import Type from 'typebox'
-import { type Catalog, toPublicProduct } from '../domain/catalog.js'
-import { productSvg } from '../domain/images.js'
-import { errors } from '../errors.js'
-import type { ProductRepository, ProductSort } from '../repositories/products.js'
 import {
   CategorySchema,
   CreateProductBody,
-  ImageParams,
   MAX_PAGE,
   ProductIdParams,
   ProductPageSchema,
   ProductQuery,
   ProductSchema,
   UpdateProductBody
-} from '../schemas.js'
+} from '@polyshop/api'
+import { problemResponses } from '@polyshop/problem'
+import Type from 'typebox'
+import { type Catalog, toPublicProduct } from '../domain/catalog.js'
+import { productSvg } from '../domain/images.js'
+import { errors } from '../errors.js'
+import type { ProductRepository, ProductSort } from '../repositories/products.js'
+import { ImageParams } from '../schemas.js'
 
 export interface CatalogRoutesOptions {
   catalog: Catalog
@@ -28,7 +28,17 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
     '/api/v1/products',
     { schema: { querystring: ProductQuery, response: { 200: ProductPageSchema, ...problemResponses(400) } } },
     async (request) => {
-      const { limit, minPrice, maxPrice, ...rest } = request.query
+      const { ids, limit, minPrice, maxPrice, ...rest } = request.query
+      if (ids !== undefined) {
+        if (Object.keys(request.query).length > 1) throw errors.IDS_ALONE('ids cannot be combined with other parameters.')
+        const wanted = [...new Set(ids.split(','))]
+        const found = new Map((await products.findByIds(wanted)).map((p) => [p._id, p]))
+        const items = wanted.flatMap((id) => {
+          const product = found.get(id)
+          return product === undefined ? [] : [toPublicProduct(product)]
+        })
+        return { items, nextCursor: null }
+      }
       if (minPrice !== undefined && maxPrice !== undefined && minPrice > maxPrice) {
         throw errors.INVALID_PRICE_RANGE('minPrice is above maxPrice.')
       }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { AuthPayloadSchema, LoginBody, LogoutBody, RefreshBody, RegisterBody } from '@polyshop/api'
 import { problemResponses } from '@polyshop/problem'
 import Type from 'typebox'
 import type { Accounts } from '../domain/accounts.js'
-import { AuthPayloadSchema, LoginBody, LogoutBody, RefreshBody, RegisterBody } from '../schemas.js'
 
 export interface AuthRoutesOptions {
   accounts: Accounts

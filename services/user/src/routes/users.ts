@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { DisableBody, ListUsersQuery, UpdateMeBody, UserIdParams, UserPageSchema, UserSchema } from '@polyshop/api'
 import { problemResponses } from '@polyshop/problem'
 import { type Accounts, toPublicUser } from '../domain/accounts.js'
 import { errors } from '../errors.js'
 import type { UserRepository } from '../repositories/users.js'
-import { DisableBody, ListUsersQuery, UpdateMeBody, UserIdParams, UserPageSchema, UserSchema } from '../schemas.js'
 
 export interface UserRoutesOptions {
   accounts: Accounts

@@ -1,7 +1,11 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
-import type { Test } from 'tap'
+
+/** Something tap's `t` provides: teardown hooks. */
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
 export interface Mail {
   to: string[]
@@ -25,7 +29,7 @@ function decodeQuotedPrintable(raw: string): string {
 }
 
 /** A real SMTP server in the test: nodemailer holds a full SMTP conversation with it. */
-export async function smtpInbox(t: Test) {
+export async function smtpInbox(t: Teardown) {
   const mails: Mail[] = []
   const server = new SMTPServer({
     authOptional: true,
@@ -48,7 +52,7 @@ export async function smtpInbox(t: Test) {
 }
 
 /** An SMS provider's webhook. */
-export async function smsWebhook(t: Test) {
+export async function smsWebhook(t: Teardown) {
   const calls: Array<{ to: string; text: string; idempotencyKey: string }> = []
   const server = createServer((request, response) => {
     let body = ''

@@ -1,0 +1,9 @@
+export {
+  type Category,
+  type Product,
+  ProductCatalogClient,
+  type ProductCatalogOptions,
+  type ProductPage,
+  type ProductSearch
+} from './product-catalog.js'
+export { type ForwardedHeaders, RestClient, type RestClientOptions, type RestRequest, upstreamProblems } from './rest-client.js'

@@ -1,0 +1,29 @@
+import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql'
+import { maxCostRule } from './cost.js'
+import { graphqlErrorFormatter } from './errors.js'
+
+export interface GraphqlHardeningOptions {
+  /** Schema introspection (off in production: the storefront does not need it, attackers like it). */
+  introspection: boolean
+  /** GraphiQL at /graphiql. */
+  ide: boolean
+  maxDepth: number
+  maxCost: number
+}
+
+/**
+ * The mercurius options every polyshop GraphQL server shares (https://mercurius.dev/#/docs/api/options):
+ * depth and cost limits, no introspection or IDE unless configured, no batched queries, and
+ * errors that carry a code and never an internal message.
+ */
+export function graphqlHardening(options: GraphqlHardeningOptions) {
+  const validationRules: ValidationRule[] = [maxCostRule(options.maxCost)]
+  if (!options.introspection) validationRules.push(NoSchemaIntrospectionCustomRule)
+  return {
+    queryDepth: options.maxDepth,
+    validationRules,
+    graphiql: options.ide,
+    allowBatchedQueries: false,
+    errorFormatter: graphqlErrorFormatter
+  }
+}

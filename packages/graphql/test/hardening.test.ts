@@ -1,0 +1,101 @@
+import { ProblemError } from '@polyshop/problem'
+import Fastify from 'fastify'
+import mercurius from 'mercurius'
+import t from 'tap'
+import { graphqlHardening, productResolvers, productTypeDefs } from '../src/index.js'
+
+const schema = /* GraphQL */ `
+  ${productTypeDefs}
+  type Node { id: ID!, children(first: Int): [Node!]! }
+  type Query {
+    node: Node!
+    product: Product!
+    refused: String
+    broken: String
+    big: Amount
+  }
+`
+
+async function server(t: { teardown: (fn: () => unknown) => void }, options: Partial<Parameters<typeof graphqlHardening>[0]> = {}) {
+  const app = Fastify({ logger: false })
+  const node = { id: '1', children: () => [node] }
+  await app.register(mercurius, {
+    schema,
+    resolvers: {
+      ...productResolvers,
+      Query: {
+        node: () => node,
+        product: () => ({
+          id: 'p',
+          name: 'P',
+          description: '',
+          category: 'c',
+          price: { amount: 1999, currency: 'EUR' },
+          stock: 1,
+          images: [],
+          attributes: { origin: 'Japan' },
+          createdAt: '2026-01-01T00:00:00.000Z',
+          updatedAt: '2026-01-01T00:00:00.000Z'
+        }),
+        refused: () => {
+          throw new ProblemError('TST_OUT_OF_STOCK', { status: 409, title: 'Conflict' }, 'Only 2 left.')
+        },
+        broken: () => {
+          throw new Error('connect ECONNREFUSED 10.0.0.7:27017 (internal detail)')
+        },
+        big: () => 2 ** 60
+      }
+    } as never,
+    ...graphqlHardening({ introspection: false, ide: false, maxDepth: 5, maxCost: 500, ...options })
+  })
+  t.teardown(() => app.close())
+  return async (query: string) => {
+    const response = await app.inject({ method: 'POST', url: '/graphql', payload: { query } })
+    return {
+      status: response.statusCode,
+      body: response.json() as { data?: unknown; errors?: Array<{ message: string; extensions: { code: string } }> }
+    }
+  }
+}
+
+t.test('deep and expensive operations are refused before any resolver runs', async (t) => {
+  const ask = await server(t)
+  const deep = await ask('{ node { children { children { children { children { children { id } } } } } } }')
+  t.match(deep.body.errors?.[0]?.message, /exceeds maximum operation depth|depth/)
+  const expensive = await ask('{ node { children(first: 100) { children(first: 100) { id } } } }')
+  t.equal(expensive.body.errors?.[0]?.extensions.code, 'GRAPHQL_TOO_EXPENSIVE')
+  t.equal(expensive.body.data ?? null, null)
+  const viaFragments = await ask(
+    '{ node { ...a } } fragment a on Node { children(first: 30) { ...b } } fragment b on Node { children(first: 30) { id } }'
+  )
+  t.equal(viaFragments.body.errors?.[0]?.extensions.code, 'GRAPHQL_TOO_EXPENSIVE', 'fragments are counted where they are spread')
+  const fine = await ask('{ node { children(first: 10) { id } } }')
+  t.same(fine.body, { data: { node: { children: [{ id: '1' }] } } })
+})
+
+t.test('introspection is off unless enabled', async (t) => {
+  const off = await server(t)
+  t.equal((await off('{ __schema { queryType { name } } }')).body.errors?.[0]?.extensions.code, 'GRAPHQL_VALIDATION_FAILED')
+  const on = await server(t, { introspection: true })
+  t.same((await on('{ __schema { queryType { name } } }')).body, { data: { __schema: { queryType: { name: 'Query' } } } })
+})
+
+t.test('errors carry a code; a problem keeps its words, anything else says nothing of internals', async (t) => {
+  const ask = await server(t)
+  const refused = await ask('{ refused }')
+  t.same(refused.body.errors?.[0]?.extensions, { code: 'TST_OUT_OF_STOCK', status: 409 })
+  t.equal(refused.body.errors?.[0]?.message, 'Only 2 left.')
+  const broken = await ask('{ broken }')
+  t.equal(broken.body.errors?.[0]?.extensions.code, 'INTERNAL')
+  t.notMatch(JSON.stringify(broken.body), /ECONNREFUSED|27017|internal detail/)
+  const unsafe = await ask('{ big }')
+  t.equal(unsafe.body.errors?.[0]?.extensions.code, 'INTERNAL', 'an amount beyond 2^53 is refused, never rounded')
+  const invalid = await ask('{ nope }')
+  t.equal(invalid.body.errors?.[0]?.extensions.code, 'GRAPHQL_VALIDATION_FAILED')
+})
+
+t.test('a product reads the same as in REST, attributes as name/value pairs', async (t) => {
+  const ask = await server(t)
+  const { body } = await ask('{ product { price { amount currency } attributes { name value } } }')
+  t.same(body, { data: { product: { price: { amount: 1999, currency: 'EUR' }, attributes: [{ name: 'origin', value: 'Japan' }] } } })
+})

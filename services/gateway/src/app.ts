@@ -1,0 +1,150 @@
+import { fileURLToPath } from 'node:url'
+import { createClient, type Transport } from '@connectrpc/connect'
+import cors from '@fastify/cors'
+import fastifyStatic from '@fastify/static'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { authentication, createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
+import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
+import { graphqlHardening } from '@polyshop/graphql'
+import { healthRoutes, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useStrictValidation } from '@polyshop/lifecycle'
+import { metrics } from '@polyshop/metrics'
+import { problemHandling } from '@polyshop/problem'
+import { Health, HealthCheckResponse_ServingStatus } from '@polyshop/proto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import mercurius from 'mercurius'
+import type { Logger } from 'pino'
+import { OrderClient } from './clients/order-client.js'
+import { RecommendationClient } from './clients/recommendation-client.js'
+import type { GatewayConfig } from './config.js'
+import { GraphqlRequest } from './graphql/context.js'
+import { gatewayLoaders, gatewayResolvers } from './graphql/resolvers.js'
+import { typeDefs } from './graphql/schema.js'
+import { apiDocs } from './plugins/docs.js'
+import { rateLimits } from './plugins/rate-limits.js'
+import { orderRoutes } from './routes/orders.js'
+import { productRoutes } from './routes/products.js'
+import { userRoutes } from './routes/users.js'
+
+export interface GatewayOptions {
+  config: GatewayConfig
+  logger: Logger
+  /** The user service's JWKS in production. */
+  resolveKey: PublicKeyResolver
+  /** HTTP/2 gRPC to the order service. */
+  orderTransport: Transport
+  isShuttingDown?: () => boolean
+}
+
+export interface Gateway {
+  app: FastifyInstance
+  close: () => Promise<void>
+}
+
+const BUNDLED_STOREFRONT = fileURLToPath(new URL('../public', import.meta.url))
+
+export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = options
+  const timeoutMs = config.DOWNSTREAM_TIMEOUT_MS
+  const users = new RestClient({ baseUrl: config.USER_SERVICE_URL, service: 'user', prefix: 'GW', timeoutMs })
+  const products = new RestClient({ baseUrl: config.PRODUCT_SERVICE_URL, service: 'product', prefix: 'GW', timeoutMs })
+  const recommendationRest = new RestClient({ baseUrl: config.RECOMMENDATION_URL, service: 'recommendation', prefix: 'GW', timeoutMs })
+  const catalog = new ProductCatalogClient(products)
+  const orders = new OrderClient(options.orderTransport, timeoutMs)
+  const recommendations = new RecommendationClient(recommendationRest, config.RECOMMENDATION_URL)
+  const orderHealth = createClient(Health, options.orderTransport)
+  const verify = createAccessTokenVerifier({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    resolveKey: options.resolveKey,
+    cacheSize: config.TOKEN_CACHE_SIZE
+  })
+
+  const app = Fastify({
+    ...SERVICE_FASTIFY_OPTIONS,
+    loggerInstance: logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: trustProxySetting(config.TRUST_PROXY)
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  const root = app as unknown as FastifyInstance
+  useStrictValidation(root)
+  // Echo the request id, so a client's bug report names the log lines of every service involved.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  await app.register(problemHandling, { prefix: 'GW' })
+  await app.register(metrics, { service: 'gateway' })
+  if (config.CORS_ORIGINS !== '') {
+    await app.register(cors, {
+      origin: config.CORS_ORIGINS === '*' ? '*' : config.CORS_ORIGINS.split(','),
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id', 'traceparent'],
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600
+    })
+  }
+  const limits = await rateLimits(root, {
+    perMinute: config.RATE_LIMIT_PER_MINUTE,
+    authPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    ordersPerMinute: config.ORDER_RATE_LIMIT_PER_MINUTE
+  })
+  await apiDocs(root)
+  await app.register(authentication, { prefix: 'GW', verify })
+
+  const ping = (client: RestClient) => async () => {
+    await client.request({ path: '/healthz' })
+    return true
+  }
+  await app.register(healthRoutes, {
+    checks: {
+      user: ping(users),
+      product: ping(products),
+      recommendation: async () => {
+        await recommendationRest.request({ path: '/healthz' })
+        return true
+      },
+      order: async () =>
+        (await orderHealth.check({ service: '' }, { timeoutMs: 1000 })).status === HealthCheckResponse_ServingStatus.SERVING
+    },
+    isShuttingDown: options.isShuttingDown ?? (() => false)
+  })
+
+  await app.register(userRoutes, { userServiceUrl: config.USER_SERVICE_URL, timeoutMs, authRateLimit: limits.hook(limits.auth) })
+  await app.register(productRoutes, { productServiceUrl: config.PRODUCT_SERVICE_URL, timeoutMs })
+  await app.register(orderRoutes, { orders, orderRateLimit: limits.hook(limits.orders) })
+
+  await app.register(mercurius, {
+    schema: typeDefs,
+    resolvers: gatewayResolvers({
+      users,
+      catalog,
+      orders,
+      recommendations,
+      authRateLimit: limits.auth,
+      orderRateLimit: limits.orders
+    }) as never,
+    loaders: gatewayLoaders(catalog) as never,
+    path: '/graphql',
+    context: (request) => ({ gateway: new GraphqlRequest(request, verify) }),
+    ...graphqlHardening({
+      introspection: config.GRAPHQL_INTROSPECTION,
+      ide: config.GRAPHQL_IDE,
+      maxDepth: config.GRAPHQL_MAX_DEPTH,
+      maxCost: config.GRAPHQL_MAX_COST
+    })
+  })
+
+  await app.register(fastifyStatic, {
+    root: config.STOREFRONT_DIR ?? BUNDLED_STOREFRONT,
+    prefix: '/',
+    wildcard: false,
+    index: ['index.html'],
+    maxAge: '5m'
+  })
+
+  return {
+    app: root,
+    close: async () => {
+      await Promise.all([users.close(), products.close(), recommendationRest.close()])
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { timestampDate } from '@bufbuild/protobuf/wkt'
+import type { ProductCatalogClient } from '@polyshop/downstream'
+import { type DecodedEvent, isEvent } from '@polyshop/events'
+import type { Logger } from 'pino'
+import type { RecommendationModel } from './model.js'
+import type { Purchases } from './purchases.js'
+
+export interface LearnerOptions {
+  purchases: Purchases
+  model: RecommendationModel
+  catalog: ProductCatalogClient
+  logger: Logger
+}
+
+/**
+ * Learns from order.events. Each event becomes (at most) one write to the purchase records, then
+ * the model reads what changed: the consumer may deliver an event twice, and several replicas
+ * share the work, but every model ends up holding each order once.
+ */
+export class Learner {
+  readonly #o: LearnerOptions
+  #lastSync = new Date(0)
+  #syncing: Promise<void> | undefined
+
+  constructor(options: LearnerOptions) {
+    this.#o = options
+  }
+
+  /** The consumer's handler. A catalog outage throws (retried, then dead-lettered with the reason). */
+  async handle(event: DecodedEvent): Promise<void> {
+    if (isEvent(event, 'shop.order.created.v1')) {
+      const { orderId, userId, items, createdAt } = event.data
+      if (!(await this.#o.purchases.has(orderId))) {
+        // Categories are looked up once, when the order is learnt, so the record is complete on its own.
+        const products = await this.#o.catalog.getMany(items.map((item) => item.productId))
+        await this.#o.purchases.recordPlaced({
+          _id: orderId,
+          userId,
+          items: items.map((item) => ({
+            productId: item.productId,
+            quantity: item.quantity,
+            category: products.get(item.productId)?.category ?? null
+          })),
+          placedAt: createdAt === undefined ? event.time : timestampDate(createdAt)
+        })
+      }
+    } else if (isEvent(event, 'shop.order.cancelled.v1')) {
+      const { orderId, userId, cancelledAt } = event.data
+      await this.#o.purchases.recordCancelled(orderId, userId, cancelledAt === undefined ? event.time : timestampDate(cancelledAt))
+    } else {
+      return
+    }
+    await this.sync()
+  }
+
+  /** Reads every purchase record written since the last look (by any replica) into the model. */
+  sync(): Promise<void> {
+    // One read at a time; a caller arriving during a read waits for the next one, so it sees its own write.
+    const previous = this.#syncing ?? Promise.resolve()
+    const next = previous.catch(() => undefined).then(() => this.#read())
+    this.#syncing = next.finally(() => {
+      if (this.#syncing === next) this.#syncing = undefined
+    })
+    return next
+  }
+
+  async #read(): Promise<void> {
+    const startedAt = new Date()
+    // Writers' clocks differ and a write may land just after a read began: look a little back.
+    const since = new Date(this.#lastSync.getTime() - 30_000)
+    const records = this.#lastSync.getTime() === 0 ? this.#o.purchases.placedSince(new Date(0)) : this.#o.purchases.changedSince(since)
+    let applied = 0
+    for await (const purchase of records) {
+      this.#o.model.apply(purchase)
+      applied += 1
+    }
+    this.#o.model.expire()
+    this.#lastSync = startedAt
+    if (applied > 0) this.#o.logger.debug({ applied, orders: this.#o.model.orderCount }, 'recommendation model synced')
+  }
+}
