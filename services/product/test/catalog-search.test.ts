@@ -134,3 +134,18 @@ t.test('seeding again adds nothing and keeps stock that orders took', async (t) 
   t.equal(await service.products.products.countDocuments(), 60)
   t.equal((await service.products.findById('beanie'))?.stock, 3)
 })
+
+t.test('ids= looks many products up at once, in the order asked, leaving unknown ids out', async (t) => {
+  const { app } = await build(t)
+  const page = await list(app, 'ids=beanie,no-such-product,notebook-a5,beanie')
+  t.same(
+    page.items.map((item) => item.id),
+    ['beanie', 'notebook-a5']
+  )
+  t.equal(page.nextCursor, null)
+  const combined = await app.inject('/api/v1/products?ids=beanie&category=apparel')
+  t.equal(combined.statusCode, 400)
+  t.equal(combined.json().code, 'PRD_IDS_ALONE')
+  const tooMany = await app.inject(`/api/v1/products?ids=${Array.from({ length: 101 }, (_, i) => `p${i}`).join(',')}`)
+  t.equal(tooMany.statusCode, 400, 'at most 100 ids')
+})

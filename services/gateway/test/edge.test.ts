@@ -1,0 +1,77 @@
+import t from 'tap'
+import { build } from './helper.js'
+
+const authPayload = {
+  user: { id: 'u-1', email: 'a@example.com', name: 'A', roles: ['customer'], disabled: false, createdAt: '2026-01-01T00:00:00.000Z' },
+  accessToken: 'a',
+  refreshToken: 'r'.repeat(40),
+  expiresIn: 900
+}
+
+t.test('login attempts share one limit across REST and GraphQL; the answer says when to retry', async (t) => {
+  const gateway = await build(t, {
+    user: (app) => {
+      app.post('/api/v1/auth/login', async () => authPayload)
+    },
+    env: { AUTH_RATE_LIMIT_PER_MINUTE: '3' }
+  })
+  const rest = () => gateway.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'a@example.com', password: 'pw' } })
+  const graphql = () =>
+    gateway.app.inject({
+      method: 'POST',
+      url: '/graphql',
+      payload: { query: 'mutation { login(email: "a@example.com", password: "pw") { accessToken } }' }
+    })
+  t.equal((await rest()).statusCode, 200)
+  t.equal((await graphql()).json().data.login.accessToken, 'a')
+  t.equal((await rest()).statusCode, 200)
+  const limited = await rest()
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.json().code, 'GW_RATE_LIMITED')
+  t.ok(Number(limited.headers['retry-after']) > 0)
+  const limitedGraphql = (await graphql()).json()
+  t.equal(limitedGraphql.errors[0].extensions.code, 'GW_RATE_LIMITED', 'GraphQL is not a way around it')
+  t.equal((await gateway.app.inject({ url: '/healthz' })).statusCode, 200, 'probes are never limited')
+})
+
+t.test('the OpenAPI document covers the public REST surface; docs, storefront and metrics are served', async (t) => {
+  const gateway = await build(t)
+  const document = (await gateway.app.inject({ url: '/docs/json' })).json()
+  t.equal(document.openapi, '3.1.0')
+  for (const path of [
+    '/api/v1/auth/register',
+    '/api/v1/auth/login',
+    '/api/v1/users/me',
+    '/api/v1/products',
+    '/api/v1/products/{id}',
+    '/api/v1/categories',
+    '/api/v1/orders',
+    '/api/v1/orders/{id}',
+    '/api/v1/orders/{id}/cancel',
+    '/api/v1/orders/{id}/status'
+  ]) {
+    t.ok(document.paths[path], `documents ${path}`)
+  }
+  t.ok(document.paths['/api/v1/orders'].post.parameters.some((p: { name: string }) => p.name === 'idempotency-key'))
+  t.ok(document.paths['/api/v1/products/{id}'].get.responses['404'], 'problems are documented')
+  const docs = await gateway.app.inject({ url: '/docs' })
+  t.ok(docs.statusCode === 200 || docs.statusCode === 302)
+  const home = await gateway.app.inject({ url: '/' })
+  t.equal(home.statusCode, 200)
+  t.match(home.headers['content-type'], /text\/html/)
+  t.match((await gateway.app.inject({ url: '/metrics' })).body, /http_request_duration_seconds/)
+})
+
+t.test('CORS is closed unless origins are configured', async (t) => {
+  const closed = await build(t)
+  const preflight = {
+    method: 'OPTIONS' as const,
+    url: '/api/v1/products',
+    headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET' }
+  }
+  t.notOk((await closed.app.inject(preflight)).headers['access-control-allow-origin'])
+  const open = await build(t, { env: { CORS_ORIGINS: 'https://shop.example' } })
+  t.equal((await open.app.inject(preflight)).headers['access-control-allow-origin'], 'https://shop.example')
+  const other = await open.app.inject({ ...preflight, headers: { ...preflight.headers, origin: 'https://evil.example' } })
+  t.notOk(other.headers['access-control-allow-origin'])
+})

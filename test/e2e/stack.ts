@@ -1,0 +1,126 @@
+// The whole system as `npm start` runs it: all six services as their own processes (their real
+// entry points), on free ports, against the test Kafka and MongoDB-wire servers, with an SMTP
+// server in the test receiving the notification service's mail.
+import { fileURLToPath } from 'node:url'
+import { eventually, freePort, type ServiceProcess, smsWebhook, smtpInbox, spawnService, uniqueDatabaseUrl } from '@polyshop/testkit'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+const entry = (service: string) => fileURLToPath(new URL(`../../services/${service}/src/server.ts`, import.meta.url))
+
+export const ADMIN = { email: 'admin@e2e.polyshop.test', password: 'e2e-admin-password' }
+
+export interface WholeStack {
+  gateway: string
+  orderGrpc: string
+  mails: Awaited<ReturnType<typeof smtpInbox>>['mails']
+  /** Stops the product service (SIGTERM, drained) and returns a function that starts it again on the same ports and database. */
+  stopProduct: () => Promise<() => Promise<void>>
+  processes: Record<string, ServiceProcess>
+}
+
+async function healthy(url: string, process: ServiceProcess, what: string): Promise<void> {
+  await eventually(
+    async () => ((await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok ? true : undefined),
+    90_000,
+    `${what}; its output so far:\n${process.output()}`
+  )
+}
+
+export async function startWholeStack(t: Teardown): Promise<WholeStack> {
+  const inbox = await smtpInbox(t)
+  const sms = await smsWebhook(t)
+  const ports = {
+    user: await freePort(),
+    product: await freePort(),
+    productGrpc: await freePort(),
+    order: await freePort(),
+    orderGrpc: await freePort(),
+    recommendation: await freePort(),
+    notification: await freePort(),
+    gateway: await freePort()
+  }
+  const url = (port: number) => `http://127.0.0.1:${port}`
+  const common = {
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
+    USER_SERVICE_URL: url(ports.user),
+    JWT_ISSUER: 'polyshop-user',
+    JWT_AUDIENCE: 'polyshop'
+  }
+  const env: Record<string, Record<string, string>> = {
+    user: {
+      PORT: String(ports.user),
+      MONGODB_URL: uniqueDatabaseUrl('e2e_user'),
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      PASSWORD_HASH_COST: '14',
+      TRUST_PROXY: '127.0.0.1'
+    },
+    product: {
+      PORT: String(ports.product),
+      GRPC_PORT: String(ports.productGrpc),
+      MONGODB_URL: uniqueDatabaseUrl('e2e_product'),
+      SEED_DEMO_CATALOG: 'true'
+    },
+    order: {
+      PORT: String(ports.order),
+      GRPC_PORT: String(ports.orderGrpc),
+      MONGODB_URL: uniqueDatabaseUrl('e2e_order'),
+      PRODUCT_GRPC_URL: url(ports.productGrpc)
+    },
+    recommendation: {
+      PORT: String(ports.recommendation),
+      MONGODB_URL: uniqueDatabaseUrl('e2e_recommendation'),
+      PRODUCT_SERVICE_URL: url(ports.product),
+      PRODUCT_CACHE_TTL_MS: '0',
+      MAX_ATTEMPTS: '2'
+    },
+    notification: {
+      PORT: String(ports.notification),
+      MONGODB_URL: uniqueDatabaseUrl('e2e_notification'),
+      SMTP_URL: inbox.url,
+      SMS_WEBHOOK_URL: sms.url,
+      // Orders of users other test files made (on the same topics) cannot be mailed: park them at once.
+      MAX_ATTEMPTS: '1'
+    },
+    gateway: {
+      PORT: String(ports.gateway),
+      PRODUCT_SERVICE_URL: url(ports.product),
+      ORDER_GRPC_URL: url(ports.orderGrpc),
+      RECOMMENDATION_URL: `${url(ports.recommendation)}/graphql`,
+      DOWNSTREAM_TIMEOUT_MS: '3000'
+    }
+  }
+  const processes: Record<string, ServiceProcess> = {}
+  const start = async (name: string, port: number) => {
+    processes[name] = spawnService(t, entry(name), { ...common, ...env[name] })
+    await healthy(`${url(port)}/healthz`, processes[name], `${name} to answer`)
+  }
+  // All at once (each fetches what it needs from the others lazily), then wait for readiness through the gateway.
+  await Promise.all([
+    start('user', ports.user),
+    start('product', ports.product),
+    start('order', ports.order),
+    start('recommendation', ports.recommendation),
+    start('notification', ports.notification),
+    start('gateway', ports.gateway)
+  ])
+  await healthy(`${url(ports.gateway)}/readyz`, processes.gateway as ServiceProcess, 'every service to be ready behind the gateway')
+
+  return {
+    gateway: url(ports.gateway),
+    orderGrpc: url(ports.orderGrpc),
+    mails: inbox.mails,
+    processes,
+    stopProduct: async () => {
+      const product = processes.product as ServiceProcess
+      product.child.kill('SIGTERM')
+      await product.exited
+      return () => start('product', ports.product)
+    }
+  }
+}
