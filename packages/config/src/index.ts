@@ -118,8 +118,8 @@ export const graphqlVariables = {
   GRAPHQL_MAX_COST: Type.Integer({
     minimum: 10,
     maximum: 1_000_000,
-    default: 20_000,
-    description: 'the largest estimated cost of one operation: fields times page sizes'
+    default: 5000,
+    description: 'the largest estimated cost of one operation: fields times page sizes, 50 per top-level field'
   })
 }
 

@@ -2,6 +2,7 @@ import {
   type ASTNode,
   type FieldNode,
   GraphQLError,
+  isObjectType,
   Kind,
   type SelectionSetNode,
   type ValidationContext,
@@ -11,16 +12,38 @@ import {
 /** The page-size arguments of polyshop's schemas: a field asked for with `first: 50` costs its children 50 times. */
 const LIST_ARGUMENTS = new Set(['first', 'limit'])
 
+/** Every top-level field is at least one call to a service: aliasing it a hundred times is a hundred calls. */
+const ROOT_FIELD_COST = 50
+
+/** Per field name, the page size a field gets when the query leaves its `first`/`limit` out (the schema's default). */
+function defaultListSizes(context: ValidationContext): Map<string, number> {
+  const sizes = new Map<string, number>()
+  for (const type of Object.values(context.getSchema().getTypeMap())) {
+    if (!isObjectType(type)) continue
+    for (const field of Object.values(type.getFields())) {
+      for (const argument of field.args) {
+        if (LIST_ARGUMENTS.has(argument.name) && typeof argument.defaultValue === 'number') {
+          sizes.set(field.name, Math.max(sizes.get(field.name) ?? 1, argument.defaultValue))
+        }
+      }
+    }
+  }
+  return sizes
+}
+
 /**
- * Refuses operations whose estimated work exceeds `maxCost`: every field costs 1, and the fields
- * under a field with a `first`/`limit` argument cost that many times over (a variable counts as
- * `assumedListSize`, the largest page the schema allows). Fragments are expanded where they are spread,
- * so aliases and fragments cannot multiply work past the limit unseen.
+ * Refuses operations whose estimated work exceeds `maxCost`: every field costs 1, a top-level
+ * field 50 (it calls a service), and the fields under a field with a `first`/`limit` argument cost
+ * that many times over (left out: the schema's default; a variable: `assumedListSize`, the largest
+ * page the schema allows). Fragments are expanded where they are spread, so aliases and fragments
+ * cannot multiply work past the limit unseen.
  */
 export function maxCostRule(maxCost: number, assumedListSize = 100): ValidationRule {
   return (context: ValidationContext) => ({
     OperationDefinition(operation) {
-      const cost = selectionCost(context, operation.selectionSet, 1, new Set())
+      const defaults = defaultListSizes(context)
+      const cost =
+        ROOT_FIELD_COST * operation.selectionSet.selections.length + selectionCost(context, defaults, operation.selectionSet, 1, new Set())
       if (cost > maxCost) {
         context.reportError(
           new GraphQLError(
@@ -35,17 +58,18 @@ export function maxCostRule(maxCost: number, assumedListSize = 100): ValidationR
     }
   })
 
-  function multiplier(field: FieldNode): number {
+  function multiplier(field: FieldNode, defaults: Map<string, number>): number {
     for (const argument of field.arguments ?? []) {
       if (!LIST_ARGUMENTS.has(argument.name.value)) continue
       if (argument.value.kind === Kind.INT) return Math.max(1, Number.parseInt(argument.value.value, 10))
       if (argument.value.kind === Kind.VARIABLE) return assumedListSize
     }
-    return 1
+    return defaults.get(field.name.value) ?? 1
   }
 
   function selectionCost(
     context: ValidationContext,
+    defaults: Map<string, number>,
     selectionSet: SelectionSetNode | undefined,
     factor: number,
     seen: Set<string>
@@ -55,15 +79,15 @@ export function maxCostRule(maxCost: number, assumedListSize = 100): ValidationR
     for (const selection of selectionSet.selections) {
       if (cost > maxCost) return cost
       if (selection.kind === Kind.FIELD) {
-        cost += factor + selectionCost(context, selection.selectionSet, factor * multiplier(selection), seen)
+        cost += factor + selectionCost(context, defaults, selection.selectionSet, factor * multiplier(selection, defaults), seen)
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        cost += selectionCost(context, selection.selectionSet, factor, seen)
+        cost += selectionCost(context, defaults, selection.selectionSet, factor, seen)
       } else {
         const name = selection.name.value
         // A cycle is already an error of its own (NoFragmentCycles); do not recurse forever.
         if (seen.has(name)) continue
         const fragment = context.getFragment(name)
-        cost += selectionCost(context, fragment?.selectionSet, factor, new Set([...seen, name]))
+        cost += selectionCost(context, defaults, fragment?.selectionSet, factor, new Set([...seen, name]))
       }
     }
     return cost

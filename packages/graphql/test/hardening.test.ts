@@ -6,7 +6,7 @@ import { graphqlHardening, productResolvers, productTypeDefs } from '../src/inde
 
 const schema = /* GraphQL */ `
   ${productTypeDefs}
-  type Node { id: ID!, children(first: Int): [Node!]! }
+  type Node { id: ID!, children(first: Int): [Node!]!, pages(first: Int = 30): [Node!]! }
   type Query {
     node: Node!
     product: Product!
@@ -18,7 +18,7 @@ const schema = /* GraphQL */ `
 
 async function server(t: { teardown: (fn: () => unknown) => void }, options: Partial<Parameters<typeof graphqlHardening>[0]> = {}) {
   const app = Fastify({ logger: false })
-  const node = { id: '1', children: () => [node] }
+  const node = { id: '1', children: () => [node], pages: () => [node] }
   await app.register(mercurius, {
     schema,
     resolvers: {
@@ -69,6 +69,18 @@ t.test('deep and expensive operations are refused before any resolver runs', asy
     '{ node { ...a } } fragment a on Node { children(first: 30) { ...b } } fragment b on Node { children(first: 30) { id } }'
   )
   t.equal(viaFragments.body.errors?.[0]?.extensions.code, 'GRAPHQL_TOO_EXPENSIVE', 'fragments are counted where they are spread')
+  const defaulted = await ask('{ node { pages { pages { id } } } }')
+  t.equal(
+    defaulted.body.errors?.[0]?.extensions.code,
+    'GRAPHQL_TOO_EXPENSIVE',
+    "a page size left out counts as the schema's default (30 × 30)"
+  )
+  const aliases = Array.from({ length: 10 }, (_, i) => `n${i}: node { id }`).join(' ')
+  t.equal(
+    (await ask(`{ ${aliases} }`)).body.errors?.[0]?.extensions.code,
+    'GRAPHQL_TOO_EXPENSIVE',
+    'each aliased top-level field is a call to a service'
+  )
   const fine = await ask('{ node { children(first: 10) { id } } }')
   t.same(fine.body, { data: { node: { children: [{ id: '1' }] } } })
 })

@@ -43,15 +43,24 @@ const INTERNAL_CODES = new Set([Code.Unknown, Code.Internal, Code.DataLoss, Code
 export function problemFromOrderError(error: unknown): ProblemError {
   const service = 'order'
   const connectError = ConnectError.from(error)
+  // "Unavailable, retry" reads the same whichever hop failed, and the same as over REST.
+  if (connectError.code === Code.Unavailable) {
+    return errors.UPSTREAM_UNAVAILABLE(
+      `The ${service} service is unavailable; retry shortly.`,
+      { grpcStatus: 'UNAVAILABLE' },
+      { cause: error }
+    )
+  }
+  if (connectError.code === Code.DeadlineExceeded) {
+    return errors.UPSTREAM_TIMEOUT(
+      `The ${service} service did not answer in time; retry shortly.`,
+      { grpcStatus: 'DEADLINE_EXCEEDED' },
+      { cause: error }
+    )
+  }
   const definition = GRPC_TO_HTTP[connectError.code]
   const name = Code[connectError.code].replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()
-  const detail = INTERNAL_CODES.has(connectError.code)
-    ? `The ${service} service failed to answer.`
-    : connectError.code === Code.Unavailable
-      ? `The ${service} service is unavailable; retry shortly.`
-      : connectError.code === Code.DeadlineExceeded
-        ? `The ${service} service did not answer in time; retry shortly.`
-        : capitalize(connectError.rawMessage)
+  const detail = INTERNAL_CODES.has(connectError.code) ? `The ${service} service failed to answer.` : capitalize(connectError.rawMessage)
   return new ProblemError(`ORD_${name}`, definition, detail, { grpcStatus: name }, { cause: error })
 }
 

@@ -1,6 +1,6 @@
 // The gateway process: the one public HTTP port. Owns no data; closing it only drains requests
 // and the connection pools to the services.
-import { createGrpcTransport } from '@connectrpc/connect-node'
+import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node'
 import { jwksKeyResolver } from '@polyshop/auth'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
@@ -11,14 +11,16 @@ const config = loadGatewayConfig()
 const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
 
+// One multiplexed HTTP/2 connection to the order service, pinged so a dead peer is noticed, closed at shutdown.
+const orderSessions = new Http2SessionManager(config.ORDER_GRPC_URL, { pingIntervalMs: 30_000, idleConnectionTimeoutMs: 300_000 })
 const gateway = await buildGateway({
   config,
   logger,
   resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
-  // One multiplexed HTTP/2 connection to the order service, pinged so a dead peer is noticed.
-  orderTransport: createGrpcTransport({ baseUrl: config.ORDER_GRPC_URL, pingIntervalMs: 30_000, idleConnectionTimeoutMs: 300_000 }),
+  orderTransport: createGrpcTransport({ baseUrl: config.ORDER_GRPC_URL, sessionManager: orderSessions }),
   isShuttingDown: () => shutdown.shuttingDown
 })
 shutdown.add({ name: 'service clients', close: () => gateway.close() })
+shutdown.add({ name: 'order service connection', close: () => orderSessions.abort() })
 
 await listen(gateway.app, { host: config.HOST, port: config.PORT, shutdown })

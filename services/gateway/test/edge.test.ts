@@ -13,7 +13,7 @@ t.test('login attempts share one limit across REST and GraphQL; the answer says 
     user: (app) => {
       app.post('/api/v1/auth/login', async () => authPayload)
     },
-    env: { AUTH_RATE_LIMIT_PER_MINUTE: '3' }
+    env: { AUTH_RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_PER_MINUTE: '6' }
   })
   const rest = () => gateway.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'a@example.com', password: 'pw' } })
   const graphql = () =>
@@ -31,7 +31,10 @@ t.test('login attempts share one limit across REST and GraphQL; the answer says 
   t.ok(Number(limited.headers['retry-after']) > 0)
   const limitedGraphql = (await graphql()).json()
   t.equal(limitedGraphql.errors[0].extensions.code, 'GW_RATE_LIMITED', 'GraphQL is not a way around it')
+  for (let i = 0; i < 8; i++) await gateway.app.inject({ url: '/api/v1/categories' })
+  t.equal((await gateway.app.inject({ url: '/api/v1/categories' })).statusCode, 429, 'past the global limit')
   t.equal((await gateway.app.inject({ url: '/healthz' })).statusCode, 200, 'probes are never limited')
+  t.equal((await gateway.app.inject({ url: '/metrics' })).statusCode, 200, 'nor scrapes')
 })
 
 t.test('the OpenAPI document covers the public REST surface; docs, storefront and metrics are served', async (t) => {
@@ -74,4 +77,26 @@ t.test('CORS is closed unless origins are configured', async (t) => {
   t.equal((await open.app.inject(preflight)).headers['access-control-allow-origin'], 'https://shop.example')
   const other = await open.app.inject({ ...preflight, headers: { ...preflight.headers, origin: 'https://evil.example' } })
   t.notOk(other.headers['access-control-allow-origin'])
+})
+
+t.test("the recommendation service's refusals pass on as they were said; its outages become the gateway's codes", async (t) => {
+  let answer: object = {}
+  const gateway = await build(t, {
+    recommendation: (app) => {
+      app.post('/graphql', async () => answer)
+    }
+  })
+  const ask = async () =>
+    (
+      await gateway.app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ similarProducts(productId: "a b") { score } }' } })
+    ).json()
+  answer = { data: null, errors: [{ message: 'Invalid request.', extensions: { code: 'PRD_VALIDATION', status: 400 } }] }
+  t.same((await ask()).errors[0].extensions, { code: 'PRD_VALIDATION', status: 400 })
+  answer = {
+    data: null,
+    errors: [{ message: 'The product service is unavailable', extensions: { code: 'REC_UPSTREAM_UNAVAILABLE', status: 503 } }]
+  }
+  t.equal((await ask()).errors[0].extensions.code, 'GW_UPSTREAM_UNAVAILABLE')
+  answer = { data: null, errors: [{ message: 'boom', extensions: { code: 'INTERNAL' } }] }
+  t.equal((await ask()).errors[0].extensions.code, 'GW_UPSTREAM_FAILED')
 })

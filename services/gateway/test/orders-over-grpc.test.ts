@@ -70,8 +70,8 @@ t.test('every gRPC status becomes the HTTP problem of the one table', async (t) 
     [Code.AlreadyExists, 409, 'ORD_ALREADY_EXISTS'],
     [Code.PermissionDenied, 403, 'ORD_PERMISSION_DENIED'],
     [Code.Unauthenticated, 401, 'ORD_UNAUTHENTICATED'],
-    [Code.Unavailable, 503, 'ORD_UNAVAILABLE'],
-    [Code.DeadlineExceeded, 504, 'ORD_DEADLINE_EXCEEDED'],
+    [Code.Unavailable, 503, 'GW_UPSTREAM_UNAVAILABLE'],
+    [Code.DeadlineExceeded, 504, 'GW_UPSTREAM_TIMEOUT'],
     [Code.Internal, 502, 'ORD_INTERNAL']
   ]
   let next = cases[0]

@@ -30,14 +30,17 @@ t.test('catalog requests are forwarded as they are, with the request id, client 
     }
   })
   const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
-  const found = await gateway.app.inject({ url: '/api/v1/products/tea', headers: { traceparent, 'x-request-id': 'client-chosen-1' } })
+  const found = await gateway.app.inject({
+    url: '/api/v1/products/tea',
+    headers: { traceparent, 'x-request-id': 'client-chosen-1', 'x-forwarded-for': '203.0.113.9' }
+  })
   t.equal(found.statusCode, 200)
   t.same(found.json(), product)
   t.equal(found.headers['x-request-id'], 'client-chosen-1')
   const seen = gateway.product.seen.find((request) => request.url === '/api/v1/products/tea')
   t.equal(seen?.headers['x-request-id'], 'client-chosen-1', 'the same id reaches the service')
   t.equal(seen?.headers.traceparent, traceparent)
-  t.equal(seen?.headers['x-forwarded-for'], '127.0.0.1')
+  t.equal(seen?.headers['x-forwarded-for'], '127.0.0.1', 'the address the gateway saw, not what the client claimed')
 
   const missing = await gateway.app.inject({ url: '/api/v1/products/nope' })
   t.equal(missing.statusCode, 404)

@@ -127,6 +127,11 @@ t.test('recommendations learn from order events: once per order, undone by a can
     ],
     'bought together with her tea (not the tea itself; map is sold out), then the rest of the catalog'
   )
+  t.same(
+    forAlice.data?.recommendations?.slice(0, 2).map((r) => r.score),
+    [1, 1],
+    'pot counts one order like cup: the redelivered event was not counted twice'
+  )
   t.ok(catalog.calls.length - callsBefore <= 2, 'product details in one batch (plus one catalog page to fill)')
 
   t.equal(

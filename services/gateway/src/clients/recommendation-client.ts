@@ -51,10 +51,12 @@ export class RecommendationClient {
     if (error !== undefined) {
       const code = error.extensions?.code
       const status = error.extensions?.status
-      // The service's own refusals (REC_INVALID_LIMIT, REC_FORBIDDEN …) reach the client as they were said.
-      if (typeof code === 'string' && code.startsWith('REC_') && typeof status === 'number' && status < 500) {
-        throw new ProblemError(code, { status, title: 'Recommendation refused' }, error.message)
+      // Refusals about the request (REC_INVALID_LIMIT, REC_FORBIDDEN, a catalog 400 …) reach the client as they were said.
+      if (typeof code === 'string' && typeof status === 'number' && status < 500) {
+        throw new ProblemError(code, { status, title: 'Request refused' }, error.message)
       }
+      if (status === 503) throw errors.UPSTREAM_UNAVAILABLE('Recommendations are unavailable; retry shortly.')
+      if (status === 504) throw errors.UPSTREAM_TIMEOUT('Recommendations did not come in time; retry shortly.')
       throw errors.UPSTREAM_FAILED('The recommendation service failed to answer.')
     }
     if (response.data === undefined || response.data === null) throw errors.UPSTREAM_FAILED('The recommendation service failed to answer.')

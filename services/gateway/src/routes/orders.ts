@@ -87,6 +87,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
   app.patch(
     '/api/v1/orders/:id/status',
     {
+      onRequest: app.requireRole('admin'),
       schema: {
         ...tagged,
         summary: 'Move an order on: PAID, SHIPPED, DELIVERED (admin)',

@@ -1,5 +1,5 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt'
-import type { ProductCatalogClient } from '@polyshop/downstream'
+import type { Product, ProductCatalogClient } from '@polyshop/downstream'
 import { type DecodedEvent, isEvent } from '@polyshop/events'
 import type { Logger } from 'pino'
 import type { RecommendationModel } from './model.js'
@@ -32,7 +32,12 @@ export class Learner {
       const { orderId, userId, items, createdAt } = event.data
       if (!(await this.#o.purchases.has(orderId))) {
         // Categories are looked up once, when the order is learnt, so the record is complete on its own.
-        const products = await this.#o.catalog.getMany(items.map((item) => item.productId))
+        // A catalog outage must not keep the order out of the model (retries, then the DLQ): it is
+        // learnt without categories, which other orders of the same products supply.
+        const products = await this.#o.catalog.getMany(items.map((item) => item.productId)).catch((error: unknown) => {
+          this.#o.logger.warn({ err: error, orderId }, 'catalog unavailable; learning the order without categories')
+          return new Map<string, Product>()
+        })
         await this.#o.purchases.recordPlaced({
           _id: orderId,
           userId,
@@ -57,10 +62,14 @@ export class Learner {
   sync(): Promise<void> {
     // One read at a time; a caller arriving during a read waits for the next one, so it sees its own write.
     const previous = this.#syncing ?? Promise.resolve()
-    const next = previous.catch(() => undefined).then(() => this.#read())
-    this.#syncing = next.finally(() => {
-      if (this.#syncing === next) this.#syncing = undefined
-    })
+    const next = previous.then(() => this.#read())
+    // The chain never rejects (the caller gets the failure from `next`), so no promise is left unhandled.
+    const settled: Promise<void> = next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#syncing === settled) this.#syncing = undefined
+      })
+    this.#syncing = settled
     return next
   }
 

@@ -25,6 +25,9 @@ interface LearntOrder {
   active: boolean
 }
 
+/** Horizon / half-life bound: weights then stay below 2^(3 × 300), far from a double's 2^1024. */
+const MAX_HALF_LIVES = 300
+
 function increment<K>(map: Map<K, number>, key: K, by: number): void {
   const next = (map.get(key) ?? 0) + by
   // Cancelling the last order that counted a key removes it (floating point leaves crumbs).
@@ -51,7 +54,7 @@ function ranked(scores: Map<string, number>, reason: RecommendationReason, limit
 export class RecommendationModel {
   readonly #o: Required<ModelOptions>
   /** Popularity is stored as Σ quantity · 2^((placedAt − epoch) / halfLife): one number per product, decayed at read time by a common factor. */
-  readonly #epoch: number
+  #epoch: number
   readonly #orders = new Map<string, LearntOrder>()
   readonly #together = new Map<string, Map<string, number>>()
   readonly #popularity = new Map<string, number>()
@@ -60,6 +63,10 @@ export class RecommendationModel {
   readonly #inCategory = new Map<string, Set<string>>()
 
   constructor(options: ModelOptions) {
+    // Weights span 2^(horizon / halfLife) between the oldest and newest purchase: keep that well inside a double.
+    if (options.horizonMs / options.halfLifeMs > MAX_HALF_LIVES) {
+      throw new Error(`the history horizon may be at most ${MAX_HALF_LIVES} popularity half-lives`)
+    }
     this.#o = { now: Date.now, ...options }
     this.#epoch = this.#o.now() - options.horizonMs
   }
@@ -82,9 +89,15 @@ export class RecommendationModel {
     this.#orders.set(purchase._id, order)
   }
 
-  /** Forgets orders placed before the horizon. */
+  /** Forgets orders placed before the horizon, and keeps popularity weights in range as time passes. */
   expire(): void {
     const horizon = this.#o.now() - this.#o.horizonMs
+    if ((this.#o.now() - this.#epoch) / this.#o.halfLifeMs > 2 * MAX_HALF_LIVES) {
+      // Move the epoch to the horizon: every stored sum scales by the same factor, so rankings are unchanged.
+      const factor = 2 ** ((this.#epoch - horizon) / this.#o.halfLifeMs)
+      for (const [productId, score] of this.#popularity) this.#popularity.set(productId, score * factor)
+      this.#epoch = horizon
+    }
     for (const [orderId, order] of this.#orders) {
       if (order.placedAt >= horizon) continue
       if (order.active) this.#count(order, -1)
