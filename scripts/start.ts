@@ -1,11 +1,12 @@
-// `npm start`: the whole system on this machine, no cluster needed. Starts Apache Kafka and a
-// MongoDB-wire server (see packages/devstack), then every service that has a `start` script,
+// `npm start`: the whole system on this machine, no cluster needed. Builds the services, starts
+// Apache Kafka and a MongoDB-wire server (see packages/devstack), then every service that has a `start` script,
 // wired to each other by the ports of DESIGN.md; Ctrl-C stops all of it.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { repoRoot, type StackEndpoints, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { buildServices } from './build.js'
 
 /** Local ports of DESIGN.md, in start order (dependencies first). */
 const SERVICES = [
@@ -135,6 +136,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal)
 
   console.log('polyshop: starting the local system')
+  const built = Date.now()
+  await buildServices()
+  console.log(`  built the services (services/*/dist) in ${Date.now() - built} ms`)
   stack = await startStack(profile, (line) => console.log(`  ${line}`))
   if (stopping !== undefined) return
   console.log(`  Kafka: ${stack.kafkaBrokers}   MongoDB-wire: ${stack.mongodbUrl}   (data and logs: ${profile.dir})`)

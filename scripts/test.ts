@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { ensureGoTool, repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { buildServices } from './build.js'
 
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
 
@@ -52,6 +53,19 @@ async function main(): Promise<number> {
       if (code !== 0) return code
     }
   }
+
+  // The tests run the services as their containers do, from the build.
+  console.log('\n▶ build')
+  const built = Date.now()
+  await buildServices()
+  console.log(`  services/*/dist in ${seconds(built)}`)
+
+  // The chart checks use helm and kubectl-validate, built from the Go module proxy once; done here,
+  // not inside a test file, so a cold cache does not count against a test's timeout.
+  console.log('\n▶ deploy tools')
+  const tools = Date.now()
+  for (const tool of ['helm', 'kubectl-validate'] as const) ensureGoTool(tool)
+  console.log(`  helm, kubectl-validate ready in ${seconds(tools)}`)
 
   const profile = stackProfile('test')
   const external = Boolean(process.env.KAFKA_BROKERS) && Boolean(process.env.MONGODB_URL)

@@ -1,14 +1,11 @@
 // The whole system as `npm start` runs it: all six services as their own processes (their real
 // entry points), on free ports, against the test Kafka and MongoDB-wire servers, with an SMTP
 // server in the test receiving the notification service's mail.
-import { fileURLToPath } from 'node:url'
 import { eventually, freePort, type ServiceProcess, smsWebhook, smtpInbox, spawnService, uniqueDatabaseUrl } from '@polyshop/testkit'
 
 interface Teardown {
   teardown(fn: () => unknown): void
 }
-
-const entry = (service: string) => fileURLToPath(new URL(`../../services/${service}/src/server.ts`, import.meta.url))
 
 export const ADMIN = { email: 'admin@e2e.polyshop.test', password: 'e2e-admin-password' }
 
@@ -97,7 +94,7 @@ export async function startWholeStack(t: Teardown): Promise<WholeStack> {
   }
   const processes: Record<string, ServiceProcess> = {}
   const start = async (name: string, port: number) => {
-    processes[name] = spawnService(t, entry(name), { ...common, ...env[name] })
+    processes[name] = spawnService(t, name, { ...common, ...env[name] })
     await healthy(`${url(port)}/healthz`, processes[name], `${name} to answer`)
   }
   // All at once (each fetches what it needs from the others lazily), then wait for readiness through the gateway.

@@ -110,6 +110,16 @@ export const tokenVerificationVariables = {
   })
 }
 
+/**
+ * The variables of every service that talks to Kafka: where the brokers are and, when the
+ * cluster requires it (Strimzi KafkaUsers with SCRAM-SHA-512), who the service is.
+ */
+export const kafkaVariables = {
+  KAFKA_BROKERS: env.kafkaBrokers(),
+  KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'the SCRAM-SHA-512 user (unset: no authentication)' })),
+  KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: "that user's password" }))
+}
+
 /** The hardening switches of a GraphQL server (gateway, recommendation). */
 export const graphqlVariables = {
   GRAPHQL_INTROSPECTION: Type.Boolean({ default: false, description: 'true or false: answer schema introspection queries' }),

@@ -1,3 +1,4 @@
+export { ensureGoTool, GO_TOOLS, type GoToolName, goModuleDir } from './go-tools.js'
 export {
   DEFAULT_KAFKA_VERSION,
   ensureKafkaRuntime,

@@ -6,6 +6,9 @@ export interface KafkaClientOptions {
   /** KAFKA_BROKERS: "host:port,host:port". */
   brokers: string
   logger: Logger
+  /** SCRAM-SHA-512 credentials (Strimzi KafkaUser); both or neither. */
+  username?: string | undefined
+  password?: string | undefined
   /** Overrides for tests and tools. */
   config?: Partial<KafkaConfig>
 }
@@ -31,6 +34,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     requestTimeout: 15_000,
     retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
     logLevel: logLevel.WARN,
+    ...(options.username === undefined || options.password === undefined
+      ? {}
+      : { sasl: { mechanism: 'scram-sha-512' as const, username: options.username, password: options.password } }),
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {

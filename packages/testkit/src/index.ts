@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Code, ConnectError } from '@connectrpc/connect'
 import { type PublicKeyResolver, toPublicJwk } from '@polyshop/auth'
-import { startKafka, stopKafka } from '@polyshop/devstack'
+import { repoRoot, startKafka, stopKafka } from '@polyshop/devstack'
 import { createSigner } from 'fast-jwt'
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
@@ -136,13 +136,31 @@ export interface ServiceProcess {
   exited: Promise<number | null>
 }
 
+/** The newest modification time of the TypeScript sources under a directory. */
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path))
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs)
+  }
+  return newest
+}
+
 /**
- * Runs a service's real entry point (src/server.ts) as its own process, the way `npm start`
- * and the container do, with only the environment given (plus PATH and HOME). Killed when
- * the test ends if it is still running.
+ * Runs a service the way its container does: the production start command, `node
+ * services/<name>/dist/server.js` (what `npm run build` makes), with only the environment given
+ * (plus PATH and HOME). Refuses a build older than the sources, so a test never passes on stale
+ * code. Killed when the test ends if it is still running.
  */
-export function spawnService(t: Teardown, entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@polyshop/source', entry], {
+export function spawnService(t: Teardown, service: string, env: Record<string, string>): ServiceProcess {
+  const bundle = join(repoRoot, 'services', service, 'dist', 'server.js')
+  const sources = Math.max(newestSource(join(repoRoot, 'services', service, 'src')), newestSource(join(repoRoot, 'packages')))
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < sources) {
+    throw new Error(`services/${service}/dist is missing or older than the sources: run \`npm run build\` (npm test does)`)
+  }
+  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+    cwd: join(repoRoot, 'services', service),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -1,4 +1,4 @@
-import { env, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const NotificationConfigSchema = Type.Object({
@@ -7,7 +7,7 @@ export const NotificationConfigSchema = Type.Object({
   LOG_LEVEL: env.logLevel(),
   MONGODB_URL: env.mongoUrl(),
   ...tokenVerificationVariables,
-  KAFKA_BROKERS: env.kafkaBrokers(),
+  ...kafkaVariables,
   SMTP_URL: Type.Optional(
     Type.String({
       pattern: '^smtps?://[^\\s]+$',

@@ -19,7 +19,13 @@ const smtp = config.SMTP_URL === undefined ? undefined : smtpSender(config.SMTP_
 const service = await buildNotificationService({
   config,
   db: mongo.db(),
-  kafka: createKafka({ clientId: 'notification', brokers: config.KAFKA_BROKERS, logger }),
+  kafka: createKafka({
+    clientId: 'notification',
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_SASL_USERNAME,
+    password: config.KAFKA_SASL_PASSWORD,
+    logger
+  }),
   logger,
   email: smtp ?? logEmailSender(logger),
   sms: config.SMS_WEBHOOK_URL === undefined ? logSmsSender(logger) : webhookSmsSender(config.SMS_WEBHOOK_URL),

@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url'
 import { eventually, freePort, spawnService, uniqueDatabaseUrl } from '@polyshop/testkit'
 import t from 'tap'
 
-const server = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+const server = 'notification'
 
 t.test('the real process consumes, answers its probes, and stops cleanly on SIGTERM', async (t) => {
   const port = await freePort()

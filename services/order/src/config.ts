@@ -1,4 +1,4 @@
-import { env, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const OrderConfigSchema = Type.Object({
@@ -8,7 +8,7 @@ export const OrderConfigSchema = Type.Object({
   LOG_LEVEL: env.logLevel(),
   MONGODB_URL: env.mongoUrl(),
   ...tokenVerificationVariables,
-  KAFKA_BROKERS: env.kafkaBrokers(),
+  ...kafkaVariables,
   PRODUCT_GRPC_URL: Type.String({
     pattern: '^https?://[^\\s]+$',
     default: 'http://127.0.0.1:50052',

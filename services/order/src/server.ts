@@ -24,7 +24,13 @@ const db = mongo.db()
 const relay = new OutboxRelay({
   db,
   collection: 'orders',
-  kafka: createKafka({ clientId: 'order', brokers: config.KAFKA_BROKERS, logger }),
+  kafka: createKafka({
+    clientId: 'order',
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_SASL_USERNAME,
+    password: config.KAFKA_SASL_PASSWORD,
+    logger
+  }),
   logger
 })
 await relay.ensureIndexes()

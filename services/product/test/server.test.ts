@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url'
 import { createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
 import { Health, HealthCheckResponse_ServingStatus } from '@polyshop/proto'
 import { eventually, freePort, spawnService, uniqueDatabaseUrl } from '@polyshop/testkit'
 import t from 'tap'
 
-const server = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+const server = 'product'
 
 t.test('the real process seeds the demo catalog, serves REST and gRPC, and drains on SIGTERM', async (t) => {
   const [port, grpcPort] = [await freePort(), await freePort()]

@@ -1,4 +1,4 @@
-import { env, graphqlVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, graphqlVariables, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const RecommendationConfigSchema = Type.Object({
@@ -6,7 +6,7 @@ export const RecommendationConfigSchema = Type.Object({
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
   MONGODB_URL: env.mongoUrl(),
-  KAFKA_BROKERS: env.kafkaBrokers(),
+  ...kafkaVariables,
   ...tokenVerificationVariables,
   PRODUCT_SERVICE_URL: Type.String({
     pattern: '^https?://[^\\s]+$',

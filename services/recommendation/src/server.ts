@@ -16,7 +16,13 @@ await mongo.connect()
 const service = await buildRecommendationService({
   config,
   db: mongo.db(),
-  kafka: createKafka({ clientId: 'recommendation', brokers: config.KAFKA_BROKERS, logger }),
+  kafka: createKafka({
+    clientId: 'recommendation',
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_SASL_USERNAME,
+    password: config.KAFKA_SASL_PASSWORD,
+    logger
+  }),
   logger,
   resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
   isShuttingDown: () => shutdown.shuttingDown

@@ -1,4 +1,4 @@
-import { env, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const UserConfigSchema = Type.Object({
@@ -6,7 +6,7 @@ export const UserConfigSchema = Type.Object({
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
   MONGODB_URL: env.mongoUrl(),
-  KAFKA_BROKERS: env.kafkaBrokers(),
+  ...kafkaVariables,
   JWT_ISSUER: tokenVerificationVariables.JWT_ISSUER,
   JWT_AUDIENCE: tokenVerificationVariables.JWT_AUDIENCE,
   JWT_PRIVATE_KEY: Type.Optional(

@@ -17,7 +17,13 @@ await mongo.connect()
 // The database named in MONGODB_URL's path (polyshop_user locally).
 const db = mongo.db()
 
-const kafka = createKafka({ clientId: 'user', brokers: config.KAFKA_BROKERS, logger })
+const kafka = createKafka({
+  clientId: 'user',
+  brokers: config.KAFKA_BROKERS,
+  username: config.KAFKA_SASL_USERNAME,
+  password: config.KAFKA_SASL_PASSWORD,
+  logger
+})
 const relay = new OutboxRelay({ db, collection: 'users', kafka, logger })
 await relay.ensureIndexes()
 relay.start()

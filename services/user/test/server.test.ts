@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url'
 import { eventually, freePort, spawnService, uniqueDatabaseUrl } from '@polyshop/testkit'
 import t from 'tap'
 
-const server = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+const server = 'user'
 
 t.test('a bad configuration stops the service before it starts, naming the variables', async (t) => {
   const { exited, output } = spawnService(t, server, { MONGODB_URL: 'postgres://nope', KAFKA_BROKERS: 'kafka:9092', PORT: '0' })

@@ -1,0 +1,377 @@
+// The Helm chart, checked without a cluster: helm lint, schema validation of every rendered
+// object (Kubernetes 1.35 and the Strimzi 1.2 CRDs, unknown fields refused), and the invariants
+// a reviewer would otherwise check by eye. What only a real cluster proves is in the README.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensureGoTool, goModuleDir, repoRoot } from '@polyshop/devstack'
+import { Ajv } from 'ajv'
+import t from 'tap'
+import YAML from 'yaml'
+import { type Container, matches, type Workload, workloads } from './pod-spec.js'
+import { CHART, helm, type K8sObject, render, SCENARIOS, sharedSchemaDir } from './render.js'
+
+const SERVICES = ['gateway', 'user', 'product', 'order', 'recommendation', 'notification'] as const
+const rendered = SCENARIOS.map((scenario) => ({ ...scenario, ...render(scenario.valuesFile) }))
+const component = (labels: Record<string, string> | undefined) => labels?.['app.kubernetes.io/component'] ?? ''
+
+t.test('helm lint --strict passes for the defaults and every scenario', async (t) => {
+  for (const scenario of SCENARIOS) {
+    const out = helm(['lint', '--strict', CHART, '--kube-version', '1.35.0', ...(scenario.valuesFile ? ['-f', scenario.valuesFile] : [])])
+    t.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/, scenario.name)
+  }
+})
+
+t.test('values.schema.json refuses unknown and mistyped values', async (t) => {
+  for (const bad of ['bogus=1', 'services.gateway.replica=2', 'kafka.version=3.9.0', 'mongodb.replicas=2', 'logLevel=loud']) {
+    t.throws(() => render(undefined, ['--set', bad]), /schema/, bad)
+  }
+})
+
+const strimzi = sharedSchemaDir('STRIMZI_CRDS_DIR', 'strimzi-1.2.0')
+const strimziMissing =
+  'the Strimzi 1.2.0 CRDs are not here (../shared/k8s-schemas/strimzi-1.2.0 or STRIMZI_CRDS_DIR): Strimzi objects cannot be checked'
+t.test(
+  'every rendered object is valid for Kubernetes 1.35, Strimzi 1.2 and Gateway API, unknown fields refused',
+  { skip: strimzi === undefined ? strimziMissing : false },
+  async (t) => {
+    if (strimzi === undefined) return
+    const crds = mkdtempSync(join(tmpdir(), 'polyshop-crds-'))
+    t.teardown(() => rmSync(crds, { recursive: true, force: true }))
+    for (const file of ['040-Crd-kafka.yaml', '043-Crd-kafkatopic.yaml', '044-Crd-kafkauser.yaml', '045-Crd-kafkanodepool.yaml']) {
+      writeFileSync(join(crds, file), readFileSync(join(strimzi, file)))
+    }
+    // The HTTPRoute CRD ships in the Gateway API Go module, fetched from the module proxy.
+    const gatewayApi = goModuleDir('sigs.k8s.io/gateway-api', 'v1.4.1')
+    writeFileSync(
+      join(crds, 'httproutes.yaml'),
+      readFileSync(join(gatewayApi, 'config', 'crd', 'standard', 'gateway.networking.k8s.io_httproutes.yaml'))
+    )
+    const validate = (file: string) => {
+      try {
+        return {
+          ok: true,
+          out: execFileSync(ensureGoTool('kubectl-validate'), [file, '--version', '1.35', '--local-crds', crds], { encoding: 'utf8' })
+        }
+      } catch (error) {
+        const failure = error as { stdout?: string; stderr?: string }
+        return { ok: false, out: `${failure.stdout ?? ''}${failure.stderr ?? ''}` }
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'polyshop-rendered-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    for (const scenario of rendered) {
+      const file = join(dir, `${scenario.name}.yaml`)
+      writeFileSync(file, scenario.yaml)
+      const result = validate(file)
+      t.ok(result.ok, `${scenario.name}: ${result.ok ? 'valid' : result.out}`)
+    }
+    const kinds = new Set(rendered.flatMap((s) => s.objects.map((o) => o.kind)))
+    for (const kind of ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser', 'HTTPRoute', 'Ingress', 'HorizontalPodAutoscaler']) {
+      t.ok(kinds.has(kind), `the scenarios render a ${kind}, so it is validated`)
+    }
+    // The validator really refuses: an unknown field in a Deployment and in a Kafka.
+    const broken = rendered[0]?.yaml
+      .replace('  revisionHistoryLimit: 5', '  revisionHistoryLimit: 5\n  replicaz: 3')
+      .replace('    version: "4.3.1"', '    version: "4.3.1"\n    brokerz: 3')
+    const brokenFile = join(dir, 'broken.yaml')
+    writeFileSync(brokenFile, broken ?? '')
+    const refused = validate(brokenFile)
+    t.notOk(refused.ok, 'a rendering with unknown fields fails')
+    t.match(refused.out, /replicaz/)
+    t.match(refused.out, /brokerz/)
+  }
+)
+
+const skaffoldSchema = sharedSchemaDir('SKAFFOLD_SCHEMA_DIR', 'skaffold')
+t.test(
+  'skaffold.yaml is valid skaffold/v4beta14',
+  {
+    skip:
+      skaffoldSchema === undefined
+        ? 'the skaffold v4beta14 JSON schema is not here (../shared/k8s-schemas/skaffold or SKAFFOLD_SCHEMA_DIR)'
+        : false
+  },
+  async (t) => {
+    const skaffold = YAML.parse(readFileSync(join(repoRoot, 'skaffold.yaml'), 'utf8'))
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(
+      JSON.parse(readFileSync(join(skaffoldSchema ?? '', 'v4beta14.json'), 'utf8'))
+    )
+    t.ok(validate(skaffold), JSON.stringify(validate.errors))
+    t.notOk(validate({ ...skaffold, build: { ...skaffold.build, bogus: true } }), 'unknown fields are refused')
+  }
+)
+
+t.test('skaffold builds every image the chart deploys', async (t) => {
+  const skaffold = YAML.parse(readFileSync(join(repoRoot, 'skaffold.yaml'), 'utf8'))
+  const artifacts = (skaffold.build.artifacts as Array<{ image: string; docker: { buildArgs: { SERVICE: string } } }>).map((a) => a.image)
+  t.same(artifacts.sort(), SERVICES.map((s) => `polyshop/${s}`).sort(), 'one artifact per service')
+  const release = skaffold.deploy.helm.releases.find((r: { name: string }) => r.name === 'polyshop')
+  for (const service of SERVICES) {
+    t.equal(
+      release.setValueTemplates[`services.${service}.image`],
+      `{{.IMAGE_FULLY_QUALIFIED_polyshop_${service}}}`,
+      `${service} runs the image skaffold built`
+    )
+  }
+  const kind = rendered.find((s) => s.name === 'kind')
+  for (const deployment of kind?.objects.filter(
+    (o) => o.kind === 'Deployment' && SERVICES.includes(component(o.metadata.labels) as never)
+  ) ?? []) {
+    const image = workloads([deployment])[0]?.pod.containers[0]?.image ?? ''
+    t.ok(artifacts.includes(image.split(':')[0] ?? ''), `${deployment.metadata.name}: ${image} is a skaffold artifact`)
+  }
+})
+
+function allContainers(workload: Workload): Container[] {
+  return [...workload.pod.containers, ...(workload.pod.initContainers ?? [])]
+}
+
+for (const scenario of rendered) {
+  t.test(`${scenario.name}: the invariants of the rendered chart`, async (t) => {
+    const { objects } = scenario
+    const pods = workloads(objects)
+    const byKind = (kind: string) => objects.filter((o) => o.kind === kind)
+
+    t.test('every pod meets the restricted Pod Security Standard', async (t) => {
+      for (const { object, pod } of pods) {
+        const where = `${object.kind}/${object.metadata.name}`
+        t.equal(pod.securityContext?.runAsNonRoot, true, `${where}: runAsNonRoot`)
+        t.same(pod.securityContext?.seccompProfile, { type: 'RuntimeDefault' }, `${where}: seccomp RuntimeDefault`)
+        t.notOk(pod.hostNetwork || pod.hostPID || pod.hostIPC, `${where}: no host namespaces`)
+        t.notOk(
+          (pod.volumes ?? []).some((v) => 'hostPath' in v),
+          `${where}: no hostPath volumes`
+        )
+        t.equal(pod.automountServiceAccountToken, false, `${where}: no service account token`)
+        for (const container of allContainers({ object, labels: {}, pod })) {
+          const security = container.securityContext ?? {}
+          t.equal(security.allowPrivilegeEscalation, false, `${where}/${container.name}: no privilege escalation`)
+          t.equal(security.readOnlyRootFilesystem, true, `${where}/${container.name}: read-only root filesystem`)
+          t.ok(security.capabilities?.drop?.includes('ALL'), `${where}/${container.name}: drops ALL capabilities`)
+          t.same(security.capabilities?.add ?? [], [], `${where}/${container.name}: adds none`)
+          t.notOk(security.privileged, `${where}/${container.name}: not privileged`)
+        }
+      }
+    })
+
+    t.test('selectors match the pods they mean', async (t) => {
+      for (const { object, labels } of pods) {
+        const selector = (object.spec as { selector?: { matchLabels: Record<string, string> } }).selector
+        if (object.kind !== 'Job')
+          t.ok(selector && matches(selector.matchLabels, labels), `${object.metadata.name}: selector matches its pods`)
+      }
+      for (const service of byKind('Service')) {
+        const selector = (service.spec as { selector: Record<string, string> }).selector
+        t.ok(
+          pods.some((p) => matches(selector, p.labels)),
+          `Service ${service.metadata.name} selects pods`
+        )
+      }
+      for (const pdb of byKind('PodDisruptionBudget')) {
+        const selector = (pdb.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels
+        t.ok(
+          pods.some((p) => matches(selector, p.labels)),
+          `PDB ${pdb.metadata.name} selects pods`
+        )
+      }
+      for (const hpa of byKind('HorizontalPodAutoscaler')) {
+        const target = (hpa.spec as { scaleTargetRef: { kind: string; name: string } }).scaleTargetRef
+        t.ok(
+          objects.some((o) => o.kind === target.kind && o.metadata.name === target.name),
+          `HPA ${hpa.metadata.name} scales an existing ${target.kind}`
+        )
+      }
+    })
+
+    t.test('every Service port targets a port its pods declare; probes point at real ports and paths', async (t) => {
+      for (const service of byKind('Service')) {
+        const spec = service.spec as { selector: Record<string, string>; ports: Array<{ name: string; targetPort: string | number }> }
+        const workload = pods.find((p) => matches(spec.selector, p.labels))
+        const declared = workload?.pod.containers.flatMap((c) => c.ports ?? []) ?? []
+        for (const port of spec.ports) {
+          t.ok(
+            declared.some((d) => d.name === port.targetPort || d.containerPort === port.targetPort),
+            `${service.metadata.name}:${port.name} → ${port.targetPort}`
+          )
+        }
+      }
+      for (const { object, pod } of pods) {
+        for (const container of pod.containers) {
+          const ports = container.ports ?? []
+          const declared = (port: string | number) => ports.some((p) => p.name === port || p.containerPort === port)
+          for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+            const probe = container[kind]
+            if (object.kind === 'Job') continue
+            t.ok(probe, `${object.metadata.name}: has a ${kind}`)
+            if (probe?.httpGet) {
+              t.ok(declared(probe.httpGet.port), `${object.metadata.name} ${kind}: port ${probe.httpGet.port} is declared`)
+              if (SERVICES.includes(component(object.metadata.labels) as never)) {
+                t.ok(
+                  ['/healthz', '/readyz'].includes(probe.httpGet.path),
+                  `${object.metadata.name} ${kind}: ${probe.httpGet.path} is served`
+                )
+              }
+            }
+            if (probe?.grpc) t.ok(declared(probe.grpc.port), `${object.metadata.name} ${kind}: gRPC port ${probe.grpc.port} is declared`)
+            if (probe?.tcpSocket)
+              t.ok(declared(probe.tcpSocket.port), `${object.metadata.name} ${kind}: port ${probe.tcpSocket.port} is declared`)
+          }
+        }
+      }
+      const order = pods.find((p) => component(p.labels) === 'order')?.pod.containers[0]
+      t.ok(order?.readinessProbe?.grpc, 'the gRPC server is probed natively over grpc.health.v1')
+    })
+
+    t.test("every variable a service's configuration requires is set, and Kafka is Strimzi's bootstrap", async (t) => {
+      const configMaps = new Map(byKind('ConfigMap').map((c) => [c.metadata.name, c.data ?? {}]))
+      const kafka = byKind('Kafka')[0]
+      for (const service of SERVICES) {
+        const schemaModule = (await import(`../../services/${service}/src/config.js`)) as Record<
+          string,
+          { required?: string[]; properties: Record<string, { default?: unknown }> }
+        >
+        const schema = Object.entries(schemaModule).find(([name]) => name.endsWith('ConfigSchema'))?.[1]
+        const required = (schema?.required ?? []).filter((name) => schema?.properties[name]?.default === undefined)
+        const container = pods.find((p) => component(p.labels) === service && p.object.kind === 'Deployment')?.pod.containers[0]
+        const fromConfigMaps = (container?.envFrom ?? []).flatMap((e) => Object.keys(configMaps.get(e.configMapRef?.name ?? '') ?? {}))
+        const names = new Set([...(container?.env ?? []).map((e) => e.name), ...fromConfigMaps])
+        for (const variable of required) t.ok(names.has(variable), `${service}: ${variable} is set`)
+        const env = Object.assign({}, ...(container?.envFrom ?? []).map((e) => configMaps.get(e.configMapRef?.name ?? '') ?? {}))
+        if ('KAFKA_BROKERS' in env && kafka !== undefined) {
+          t.equal(
+            env.KAFKA_BROKERS,
+            `${kafka.metadata.name}-kafka-bootstrap:9092`,
+            `${service}: KAFKA_BROKERS is the Strimzi bootstrap service`
+          )
+        }
+      }
+      if (kafka !== undefined) {
+        const topics = byKind('KafkaTopic').map((topic) => (topic.spec as { topicName: string }).topicName)
+        t.same(topics.sort(), ['notification.dlq', 'order.events', 'recommendation.dlq', 'user.events'], 'a KafkaTopic per topic')
+        for (const pool of byKind('KafkaNodePool')) {
+          t.equal(pool.metadata.labels?.['strimzi.io/cluster'], kafka.metadata.name, 'the node pool belongs to the cluster')
+          t.same((pool.spec as { roles: string[] }).roles, ['controller', 'broker'], 'dual-role KRaft nodes')
+        }
+      }
+    })
+
+    t.test('NetworkPolicies deny by default and allow exactly the edges of DESIGN.md', async (t) => {
+      const policies = byKind('NetworkPolicy')
+      if (policies.length === 0) {
+        t.fail('no NetworkPolicy rendered')
+        return
+      }
+      const denyAll = policies.find((p) => p.metadata.name.endsWith('-default-deny'))
+      t.ok(denyAll, 'a default deny policy')
+      const covered = (
+        denyAll?.spec as { podSelector: { matchExpressions: Array<{ key: string; values: string[] }> } }
+      ).podSelector.matchExpressions.find((e) => e.key === 'app.kubernetes.io/component')?.values
+      for (const { labels } of pods) t.ok(covered?.includes(component(labels)), `${component(labels)} pods are under the default deny`)
+
+      type Peer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: { cidr: string } }
+      type Rule = { from?: Peer[]; to?: Peer[]; ports?: Array<{ port: number }> }
+      const edges = new Set<string>()
+      const egress = new Set<string>()
+      const values = YAML.parse(scenario.valuesFile ? readFileSync(scenario.valuesFile, 'utf8') : '{}') ?? {}
+      const metricsSelector = values.networkPolicy?.metricsNamespaceSelector
+      const isMetrics = (selector: unknown) => metricsSelector !== undefined && JSON.stringify(selector) === JSON.stringify(metricsSelector)
+      for (const policy of policies) {
+        const spec = policy.spec as { podSelector: { matchLabels?: Record<string, string> }; ingress?: Rule[]; egress?: Rule[] }
+        const target = component(spec.podSelector.matchLabels)
+        if (target === '') continue
+        for (const rule of spec.ingress ?? []) {
+          for (const peer of rule.from ?? []) {
+            const from = peer.namespaceSelector
+              ? isMetrics(peer.namespaceSelector)
+                ? 'metrics'
+                : 'ingress-controller'
+              : component(peer.podSelector?.matchLabels)
+            for (const port of rule.ports ?? []) edges.add(`${from} -> ${target}:${port.port}`)
+          }
+        }
+        for (const rule of spec.egress ?? []) {
+          for (const peer of rule.to ?? []) {
+            const to =
+              peer.podSelector?.matchLabels?.['strimzi.io/kind'] === 'Kafka'
+                ? 'kafka'
+                : peer.ipBlock
+                  ? 'outside'
+                  : component(peer.podSelector?.matchLabels)
+            for (const port of rule.ports ?? []) egress.add(`${target} -> ${to}:${port.port}`)
+          }
+        }
+      }
+      const httpPort = (service: string) => pods.find((p) => component(p.labels) === service)?.pod.containers[0]?.ports?.[0]?.containerPort
+      const expected = new Set([
+        'ingress-controller -> gateway:8080',
+        'gateway -> user:3001',
+        'gateway -> product:3002',
+        'gateway -> order:50051',
+        'gateway -> recommendation:3004',
+        'product -> user:3001',
+        'order -> user:3001',
+        'recommendation -> user:3001',
+        'notification -> user:3001',
+        'order -> product:50052',
+        'recommendation -> product:3002',
+        ...['user', 'product', 'order', 'recommendation', 'notification', 'mongodb', 'mongodb-init'].map((c) => `${c} -> mongodb:27017`),
+        ...(values.mailpit?.enabled === true ? ['notification -> mailpit:1025'] : []),
+        // Prometheus, where configured, scrapes each service's HTTP port.
+        ...(metricsSelector === undefined ? [] : SERVICES.map((service) => `metrics -> ${service}:${httpPort(service)}`))
+      ])
+      t.same([...edges].sort(), [...expected].sort(), 'ingress edges')
+      // Every allowed ingress between polyshop's pods is matched by the caller's egress.
+      for (const edge of expected) {
+        if (/^(ingress-controller|metrics|mongodb) ->/.test(edge)) continue
+        t.ok(egress.has(edge), `egress allows ${edge}`)
+      }
+      for (const service of ['user', 'order', 'recommendation', 'notification']) {
+        t.ok(egress.has(`${service} -> kafka:9092`), `${service} may reach Kafka`)
+      }
+      t.notOk(
+        [...egress].some((e) => e.startsWith('gateway -> kafka') || e.startsWith('gateway -> mongodb')),
+        'the gateway owns no data'
+      )
+      t.ok(
+        [...egress].some((e) => e.startsWith('notification -> outside')),
+        'notification may reach SMTP and the SMS provider'
+      )
+      t.notOk(
+        [...egress].some((e) => e.includes('-> outside') && !e.startsWith('notification')),
+        'nothing else leaves the cluster'
+      )
+    })
+
+    t.test('graceful termination matches the services’ drain', async (t) => {
+      for (const { object, pod } of pods.filter((p) => SERVICES.includes(component(p.labels) as never))) {
+        const grace = (pod as unknown as { terminationGracePeriodSeconds: number }).terminationGracePeriodSeconds
+        const preStop =
+          (pod.containers[0] as unknown as { lifecycle?: { preStop?: { sleep?: { seconds: number } } } }).lifecycle?.preStop?.sleep
+            ?.seconds ?? 0
+        // The services give up draining after 25 s (packages/lifecycle); the preStop sleep comes first.
+        t.ok(grace >= preStop + 25, `${object.metadata.name}: ${grace} s covers a ${preStop} s preStop and the 25 s drain`)
+      }
+    })
+  })
+}
+
+t.test('the Dockerfile installs from every workspace manifest and runs the tested start command as a non-root user', async (t) => {
+  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8')
+  const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { link?: boolean }> }
+  const workspaces = Object.keys(lock.packages).filter((path) => /^(packages|services)\/[^/]+$/.test(path))
+  for (const workspace of workspaces) t.match(dockerfile, `COPY ${workspace}/package.json ${workspace}/`, `copies ${workspace}'s manifest`)
+  t.match(dockerfile, /^USER node$/m)
+  t.match(dockerfile, /^FROM \$\{NODE_IMAGE\}$/m)
+  t.match(dockerfile, /ARG NODE_IMAGE=node:(22|24)\.\d+\.\d+-bookworm-slim/, 'a pinned, supported Node LTS')
+  t.match(dockerfile, /--omit=dev/)
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]'
+  t.same(JSON.parse(cmd), ['node', '--enable-source-maps', 'dist/server.js'])
+  for (const service of SERVICES) {
+    const manifest = JSON.parse(readFileSync(join(repoRoot, 'services', service, 'package.json'), 'utf8')) as { scripts: { start: string } }
+    t.equal(manifest.scripts.start, JSON.parse(cmd).join(' '), `${service}: the image runs its start script, which the tests run`)
+  }
+  const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+  for (const entry of ['**/node_modules', '**/dist', '.git']) t.match(ignore, entry)
+})
