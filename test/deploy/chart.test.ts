@@ -10,7 +10,7 @@ import { Ajv } from 'ajv'
 import t from 'tap'
 import YAML from 'yaml'
 import { type Container, matches, type Workload, workloads } from './pod-spec.js'
-import { CHART, helm, type K8sObject, render, SCENARIOS, sharedSchemaDir } from './render.js'
+import { CHART, helm, render, SCENARIOS, sharedSchemaDir } from './render.js'
 
 const SERVICES = ['gateway', 'user', 'product', 'order', 'recommendation', 'notification'] as const
 const rendered = SCENARIOS.map((scenario) => ({ ...scenario, ...render(scenario.valuesFile) }))
@@ -266,7 +266,9 @@ for (const scenario of rendered) {
       const denyAll = policies.find((p) => p.metadata.name.endsWith('-default-deny'))
       t.ok(denyAll, 'a default deny policy')
       const covered = (
-        denyAll?.spec as { podSelector: { matchExpressions: Array<{ key: string; values: string[] }> } }
+        (denyAll?.spec ?? { podSelector: { matchExpressions: [] } }) as {
+          podSelector: { matchExpressions: Array<{ key: string; values: string[] }> }
+        }
       ).podSelector.matchExpressions.find((e) => e.key === 'app.kubernetes.io/component')?.values
       for (const { labels } of pods) t.ok(covered?.includes(component(labels)), `${component(labels)} pods are under the default deny`)
 
