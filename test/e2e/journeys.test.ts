@@ -4,9 +4,8 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import { eventually } from '@polyshop/testkit'
+import { eventually, startWholeStack } from '@polyshop/testkit'
 import t from 'tap'
-import { startWholeStack } from './stack.js'
 
 const address = { name: 'Ada Lovelace', line1: '12 Analytical Row', city: 'London', postalCode: 'N1 9GU', country: 'GB' }
 

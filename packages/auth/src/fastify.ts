@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: 401 unless the request carries a valid access token. */
     authenticate: onRequestAsyncHookHandler
+    /** onRequest hook for open routes: a guest passes; a token that is sent must be valid (401 otherwise). */
+    identify: onRequestAsyncHookHandler
     /** onRequest hook: authenticate, then 403 unless the caller has the role. */
     requireRole: (role: string) => onRequestAsyncHookHandler
   }
@@ -59,6 +61,9 @@ export const authentication = fp<AuthenticationOptions>(
     }
 
     app.decorate('authenticate', authenticate)
+    app.decorate('identify', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (request.headers.authorization !== undefined) await authenticate(request, reply)
+    })
     app.decorate('requireRole', (role: string) => async (request: FastifyRequest, reply: FastifyReply) => {
       await authenticate(request, reply)
       if (!request.identity?.roles.includes(role)) {

@@ -125,6 +125,12 @@ export const graphqlVariables = {
   GRAPHQL_INTROSPECTION: Type.Boolean({ default: false, description: 'true or false: answer schema introspection queries' }),
   GRAPHQL_IDE: Type.Boolean({ default: false, description: 'true or false: serve GraphiQL at /graphiql' }),
   GRAPHQL_MAX_DEPTH: Type.Integer({ minimum: 2, maximum: 20, default: 8, description: 'the deepest selection a query may have (2-20)' }),
+  GRAPHQL_JIT: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    default: 0,
+    description: 'compile a query with graphql-jit once it has run this many times (0: never)'
+  }),
   GRAPHQL_MAX_COST: Type.Integer({
     minimum: 10,
     maximum: 1_000_000,

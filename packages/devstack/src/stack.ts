@@ -23,8 +23,14 @@ export interface StackProfile {
  * `local` serves `npm start` on the usual ports; `test` serves `npm test` on its own ports
  * and directory, so tests can run while the local system is up.
  */
-export function stackProfile(name: 'local' | 'test'): StackProfile {
-  const defaults = name === 'local' ? { kafkaPort: 9092, mongoPort: 27017 } : { kafkaPort: 19092, mongoPort: 27117 }
+const PROFILE_PORTS = {
+  local: { kafkaPort: 9092, mongoPort: 27017 },
+  test: { kafkaPort: 19092, mongoPort: 27117 },
+  bench: { kafkaPort: 29092, mongoPort: 27217 }
+}
+
+export function stackProfile(name: keyof typeof PROFILE_PORTS): StackProfile {
+  const defaults = PROFILE_PORTS[name]
   const kafkaPort = portFromEnv('DEVSTACK_KAFKA_PORT', defaults.kafkaPort)
   return {
     name,

@@ -9,6 +9,8 @@ export interface GraphqlHardeningOptions {
   ide: boolean
   maxDepth: number
   maxCost: number
+  /** Runs of a query before graphql-jit compiles it; 0: never. */
+  jit?: number
 }
 
 /**
@@ -24,6 +26,7 @@ export function graphqlHardening(options: GraphqlHardeningOptions) {
     validationRules,
     graphiql: options.ide,
     allowBatchedQueries: false,
+    jit: options.jit ?? 0,
     errorFormatter: graphqlErrorFormatter
   }
 }

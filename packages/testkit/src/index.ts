@@ -14,6 +14,7 @@ import { type Db, MongoClient } from 'mongodb'
 import { type Logger, pino } from 'pino'
 
 export { type Mail, smsWebhook, smtpInbox } from './mail.js'
+export { ADMIN, startWholeStack, type WholeStack, type WholeStackOptions } from './whole-stack.js'
 
 /** Something tap's `t` provides: teardown hooks. */
 interface Teardown {

@@ -131,3 +131,16 @@ t.test('a service that is down is a 503 problem at once; a slow one a 504 at the
   t.equal(readyz.statusCode, 503)
   t.match(readyz.json().detail, /product is not reachable/)
 })
+
+t.test('open catalog routes let guests in but refuse a bad token', async (t) => {
+  const gateway = await build(t, { product: (app) => app.get('/api/v1/products/:id', async () => product) })
+  t.equal((await gateway.app.inject({ url: '/api/v1/products/tea' })).statusCode, 200, 'a guest')
+  const signedIn = await gateway.app.inject({
+    url: '/api/v1/products/tea',
+    headers: { authorization: `Bearer ${gateway.tokens.token(['customer'])}` }
+  })
+  t.equal(signedIn.statusCode, 200, 'a customer')
+  const forged = await gateway.app.inject({ url: '/api/v1/products/tea', headers: { authorization: 'Bearer not.a.token' } })
+  t.equal(forged.statusCode, 401)
+  t.equal(forged.json().code, 'GW_UNAUTHENTICATED')
+})

@@ -82,7 +82,8 @@ export async function buildRecommendationService(options: RecommendationServiceO
       introspection: config.GRAPHQL_INTROSPECTION,
       ide: config.GRAPHQL_IDE,
       maxDepth: config.GRAPHQL_MAX_DEPTH,
-      maxCost: config.GRAPHQL_MAX_COST
+      maxCost: config.GRAPHQL_MAX_COST,
+      jit: config.GRAPHQL_JIT
     })
   })
 

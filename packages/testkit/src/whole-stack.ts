@@ -1,7 +1,8 @@
 // The whole system as `npm start` runs it: all six services as their own processes (their real
 // entry points), on free ports, against the test Kafka and MongoDB-wire servers, with an SMTP
 // server in the test receiving the notification service's mail.
-import { eventually, freePort, type ServiceProcess, smsWebhook, smtpInbox, spawnService, uniqueDatabaseUrl } from '@polyshop/testkit'
+import { eventually, freePort, type ServiceProcess, spawnService, uniqueDatabaseUrl } from './index.js'
+import { smsWebhook, smtpInbox } from './mail.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -12,6 +13,10 @@ export const ADMIN = { email: 'admin@e2e.polyshop.test', password: 'e2e-admin-pa
 export interface WholeStack {
   gateway: string
   orderGrpc: string
+  /** Every service's own address (http://127.0.0.1:port), e.g. product for direct calls. */
+  urls: Record<string, string>
+  /** Each service's MONGODB_URL (its own database). */
+  databases: Record<string, string>
   mails: Awaited<ReturnType<typeof smtpInbox>>['mails']
   /** Stops the product service (SIGTERM, drained) and returns a function that starts it again on the same ports and database. */
   stopProduct: () => Promise<() => Promise<void>>
@@ -19,14 +24,32 @@ export interface WholeStack {
 }
 
 async function healthy(url: string, process: ServiceProcess, what: string): Promise<void> {
+  let exited: number | null | undefined
+  void process.exited.then((code) => {
+    exited = code
+  })
   await eventually(
-    async () => ((await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok ? true : undefined),
+    async () => {
+      if (exited !== undefined) throw new Error(`${what}: it exited with ${exited}; its output:\n${process.output()}`)
+      return (await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok ? true : undefined
+    },
     90_000,
-    `${what}; its output so far:\n${process.output()}`
-  )
+    what
+  ).catch((error: unknown) => {
+    throw error instanceof Error && error.message.startsWith('timed out')
+      ? new Error(`${error.message}; its output:\n${process.output()}`)
+      : error
+  })
 }
 
-export async function startWholeStack(t: Teardown): Promise<WholeStack> {
+export interface WholeStackOptions {
+  /** Each service's LOG_LEVEL (warn: quiet tests). */
+  logLevel?: string
+  /** Extra environment per service, e.g. { gateway: { RATE_LIMIT_PER_MINUTE: '1000000' } }. */
+  env?: Record<string, Record<string, string>>
+}
+
+export async function startWholeStack(t: Teardown, options: WholeStackOptions = {}): Promise<WholeStack> {
   const inbox = await smtpInbox(t)
   const sms = await smsWebhook(t)
   const ports = {
@@ -42,7 +65,7 @@ export async function startWholeStack(t: Teardown): Promise<WholeStack> {
   const url = (port: number) => `http://127.0.0.1:${port}`
   const common = {
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: options.logLevel ?? 'warn',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
     USER_SERVICE_URL: url(ports.user),
     JWT_ISSUER: 'polyshop-user',
@@ -94,7 +117,7 @@ export async function startWholeStack(t: Teardown): Promise<WholeStack> {
   }
   const processes: Record<string, ServiceProcess> = {}
   const start = async (name: string, port: number) => {
-    processes[name] = spawnService(t, name, { ...common, ...env[name] })
+    processes[name] = spawnService(t, name, { ...common, ...env[name], ...options.env?.[name] })
     await healthy(`${url(port)}/healthz`, processes[name], `${name} to answer`)
   }
   // All at once (each fetches what it needs from the others lazily), then wait for readiness through the gateway.
@@ -111,6 +134,17 @@ export async function startWholeStack(t: Teardown): Promise<WholeStack> {
   return {
     gateway: url(ports.gateway),
     orderGrpc: url(ports.orderGrpc),
+    databases: Object.fromEntries(
+      Object.entries(env).flatMap(([name, vars]) => (vars.MONGODB_URL === undefined ? [] : [[name, vars.MONGODB_URL]]))
+    ),
+    urls: {
+      user: url(ports.user),
+      product: url(ports.product),
+      order: url(ports.order),
+      recommendation: url(ports.recommendation),
+      notification: url(ports.notification),
+      gateway: url(ports.gateway)
+    },
     mails: inbox.mails,
     processes,
     stopProduct: async () => {
