@@ -9,8 +9,8 @@ export {
   type TopicSpec,
   waitForKafka
 } from './kafka.js'
+export { type ControlPlaneBinaries, ETCD_VERSION, ensureControlPlane, KUBERNETES_VERSION, KWOK_VERSION } from './kubernetes.js'
 export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
 export { cacheDir, repoRoot, stateDir } from './paths.js'
 export { POLYSHOP_TOPICS, type StackEndpoints, type StackProfile, stackProfile, stackStatus, startStack, stopStack } from './stack.js'
-export { type ControlPlaneBinaries, ETCD_VERSION, ensureControlPlane, KUBERNETES_VERSION, KWOK_VERSION } from './kubernetes.js'
 export { MissingToolError } from './tools.js'

@@ -18,6 +18,7 @@ export interface ControlPlaneBinaries {
   etcd: string
   kwokController: string
   kwokctl: string
+  kubectl: string
 }
 
 function goJson(args: string[], cwd?: string): Record<string, string> {
@@ -45,12 +46,18 @@ function kubernetesWrapper(dir: string): void {
       ''
     ].join('\n')
   )
-  writeFileSync(join(dir, 'tools.go'), '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n)\n')
+  writeFileSync(
+    join(dir, 'tools.go'),
+    '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n)\n'
+  )
 }
 
 function etcdWrapper(dir: string): void {
   writeFileSync(join(dir, 'go.mod'), `module polyshop.local/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 ${ETCD_VERSION}\n`)
-  writeFileSync(join(dir, 'main.go'), 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n')
+  writeFileSync(
+    join(dir, 'main.go'),
+    'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n'
+  )
 }
 
 /** Builds (once) and returns the control plane's binaries. */
@@ -62,7 +69,8 @@ export function ensureControlPlane(log: (line: string) => void = () => {}): Cont
     kubeScheduler: join(bin, 'kube-scheduler'),
     etcd: join(bin, 'etcd'),
     kwokController: join(bin, 'kwok'),
-    kwokctl: join(bin, 'kwokctl')
+    kwokctl: join(bin, 'kwokctl'),
+    kubectl: join(bin, 'kubectl')
   }
   if (Object.values(binaries).every((path) => existsSync(path))) return binaries
   requireGo()
@@ -90,7 +98,9 @@ export function ensureControlPlane(log: (line: string) => void = () => {}): Cont
   for (const [name, target] of [
     ['kube-apiserver', binaries.kubeApiserver],
     ['kube-controller-manager', binaries.kubeControllerManager],
-    ['kube-scheduler', binaries.kubeScheduler]
+    ['kube-scheduler', binaries.kubeScheduler],
+    // kwokctl asks the API server for its version with kubectl, and the test inspects with it.
+    ['kubectl', binaries.kubectl]
   ] as const) {
     log(`building ${name} ${KUBERNETES_VERSION}`)
     runStep(`building ${name}`, 'go', ['build', '-ldflags', ldflags, '-o', join(partial, name), `k8s.io/kubernetes/cmd/${name}`], {
