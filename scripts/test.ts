@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureGoTool, repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { ensureControlPlane, ensureGoTool, repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
 import { buildServices } from './build.js'
 
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
@@ -66,6 +66,11 @@ async function main(): Promise<number> {
   const tools = Date.now()
   for (const tool of ['helm', 'kubectl-validate'] as const) ensureGoTool(tool)
   console.log(`  helm, kubectl-validate ready in ${seconds(tools)}`)
+  if (process.env.POLYSHOP_CONTROL_PLANE_TEST === '1') {
+    const controlPlane = Date.now()
+    ensureControlPlane((line) => console.log(`  ${line}`))
+    console.log(`  kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok ready in ${seconds(controlPlane)}`)
+  }
 
   const profile = stackProfile('test')
   const external = Boolean(process.env.KAFKA_BROKERS) && Boolean(process.env.MONGODB_URL)
