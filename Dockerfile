@@ -31,6 +31,7 @@ COPY services/order/package.json services/order/
 COPY services/product/package.json services/product/
 COPY services/recommendation/package.json services/recommendation/
 COPY services/user/package.json services/user/
+COPY bench/package.json bench/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 
 FROM dependencies AS build
@@ -48,6 +49,7 @@ WORKDIR /src
 COPY --from=dependencies /src/package.json /src/package-lock.json ./
 COPY --from=dependencies /src/packages packages
 COPY --from=dependencies /src/services services
+COPY --from=dependencies /src/bench bench
 RUN npm ci --no-audit --no-fund --ignore-scripts --omit=dev --workspace "services/${SERVICE}" \
  && mkdir -p "services/${SERVICE}/node_modules"
 

@@ -361,8 +361,12 @@ for (const scenario of rendered) {
 
 t.test('the Dockerfile installs from every workspace manifest and runs the tested start command as a non-root user', async (t) => {
   const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8')
+  // npm ci refuses a lockfile whose workspaces it cannot see: every one the lockfile lists must be copied.
   const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { link?: boolean }> }
-  const workspaces = Object.keys(lock.packages).filter((path) => /^(packages|services)\/[^/]+$/.test(path))
+  const workspaces = Object.entries(lock.packages)
+    .filter(([path, entry]) => path.startsWith('node_modules/') && entry.link === true)
+    .map(([, entry]) => (entry as { resolved?: string }).resolved ?? '')
+  t.ok(workspaces.length >= 20, `${workspaces.length} workspaces in the lockfile`)
   for (const workspace of workspaces) t.match(dockerfile, `COPY ${workspace}/package.json ${workspace}/`, `copies ${workspace}'s manifest`)
   t.match(dockerfile, /^USER node$/m)
   t.match(dockerfile, /^FROM \$\{NODE_IMAGE\}$/m)

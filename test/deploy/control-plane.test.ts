@@ -160,7 +160,8 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
   ] as const) {
     t.equal(list(kinds).length, count, `${count} ${kinds}`)
   }
-  // Every Strimzi object is accepted with strict field validation (unknown fields would be refused).
+  // Every Strimzi object is accepted with strict field validation (unknown fields would be refused);
+  // rendered with SCRAM on, so the KafkaUsers are checked too.
   const rendered = helm(
     'template',
     'polyshop',
@@ -171,12 +172,18 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
     KUBERNETES_VERSION,
     '-f',
     kindValues,
-    ...adjustments
+    ...adjustments,
+    '--set',
+    'kafka.authentication=true'
   )
   const strimziObjects = YAML.parseAllDocuments(rendered)
     .map((d) => d.toJS())
     .filter((o) => typeof o?.apiVersion === 'string' && o.apiVersion.startsWith('kafka.strimzi.io/'))
   const strictFile = join(work, 'strimzi.yaml')
+  t.ok(
+    strimziObjects.some((o) => o.kind === 'KafkaUser'),
+    'KafkaUsers are among them'
+  )
   writeFileSync(strictFile, strimziObjects.map((o) => YAML.stringify(o)).join('---\n'))
   t.match(
     kubectl(
@@ -208,6 +215,15 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
     'a privileged pod is refused'
   )
 
+  // Generated secrets (the JWT signing key, the admin password, MongoDB's) survive an upgrade.
+  const secrets = () =>
+    Object.fromEntries(
+      ['polyshop-jwt', 'polyshop-admin', 'polyshop-mongodb'].map((name) => [
+        name,
+        JSON.parse(kubectl('get', 'secret', name, '--namespace', 'polyshop', '-o', 'json')).data
+      ])
+    )
+  const before = secrets()
   // An upgrade with a changed value rolls the services and stays available.
   helm(
     'upgrade',
@@ -226,6 +242,7 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
   )
   const configMap = JSON.parse(kubectl('get', 'configmap', 'polyshop-gateway', '--namespace', 'polyshop', '-o', 'json'))
   t.equal(configMap.data.LOG_LEVEL, 'debug', 'the new value is in the configuration')
+  t.same(secrets(), before, 'the generated secrets are the same after the upgrade')
   for (const deployment of list('deployments')) {
     t.ok(
       deployment.status.conditions?.some((c) => c.type === 'Available' && c.status === 'True'),
@@ -234,15 +251,22 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
   }
 
   helm('uninstall', 'polyshop', '--namespace', 'polyshop', '--wait', '--timeout', '5m')
-  const left = kubectl(
-    'get',
-    'deployments,statefulsets,services,configmaps,secrets,poddisruptionbudgets,horizontalpodautoscalers,networkpolicies,ingresses,serviceaccounts,jobs,persistentvolumeclaims,kafkas.kafka.strimzi.io,kafkanodepools.kafka.strimzi.io,kafkatopics.kafka.strimzi.io',
-    '--namespace',
-    'polyshop',
-    '-l',
-    'app.kubernetes.io/instance=polyshop',
-    '-o',
-    'name'
-  ).trim()
+  // Pods go after their owners, through the garbage collector: give it a moment.
+  const leftovers = () =>
+    kubectl(
+      'get',
+      'pods,deployments,statefulsets,services,configmaps,secrets,poddisruptionbudgets,horizontalpodautoscalers,networkpolicies,ingresses,serviceaccounts,jobs,persistentvolumeclaims,kafkas.kafka.strimzi.io,kafkanodepools.kafka.strimzi.io,kafkatopics.kafka.strimzi.io',
+      '--namespace',
+      'polyshop',
+      '-l',
+      'app.kubernetes.io/instance=polyshop',
+      '-o',
+      'name'
+    ).trim()
+  let left = leftovers()
+  for (let i = 0; i < 60 && left !== ''; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    left = leftovers()
+  }
   t.equal(left, '', 'helm uninstall left nothing of the release behind')
 })

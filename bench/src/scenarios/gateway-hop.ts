@@ -21,7 +21,8 @@ export async function gatewayHop(context: BenchContext): Promise<{ hop: Scenario
   const bare = await startHelper('bare-proxy', [stack.urls.product ?? ''])
   try {
     const expectBody = await (await fetch(`${stack.urls.product}${PRODUCT}`)).text()
-    const watched = { gateway: pids.gateway ?? 0, product: pids.product ?? 0, bareProxy: bare.pid }
+    // Every service is watched (peak RSS of all six); CPU per request matters for the hop's processes.
+    const watched = { ...Object.fromEntries(SERVICES.map((name) => [name, pids[name] ?? 0])), bareProxy: bare.pid }
     const targets = {
       gateway: `${stack.gateway}${PRODUCT}`,
       direct: `${stack.urls.product}${PRODUCT}`,
@@ -39,7 +40,7 @@ export async function gatewayHop(context: BenchContext): Promise<{ hop: Scenario
     const gw = throughputs(saturated.gateway)
     const added = (key: 'p50' | 'p99') => ratio((atRate.gateway ?? []).map((run, i) => run[key] - (atRate.direct?.[i]?.[key] ?? 0)))
     const peak = Object.fromEntries(SERVICES.map((name) => [name, rssMiB(pids[name] ?? 0)]))
-    for (const run of [...(saturated.gateway ?? []), ...(saturated.direct ?? [])]) {
+    for (const run of Object.values(saturated).flat()) {
       for (const [name, value] of Object.entries(run.peakRssMiB)) if (name in peak) peak[name] = Math.max(peak[name] ?? 0, value)
     }
     const hop: ScenarioReport = {
