@@ -13,6 +13,25 @@ export interface GraphqlHardeningOptions {
   jit?: number
 }
 
+/** The GRAPHQL_* variables of a service's configuration (see graphqlVariables in @polyshop/config). */
+export interface GraphqlConfig {
+  GRAPHQL_INTROSPECTION: boolean
+  GRAPHQL_IDE: boolean
+  GRAPHQL_MAX_DEPTH: number
+  GRAPHQL_MAX_COST: number
+  GRAPHQL_JIT: number
+}
+
+export function graphqlHardeningFromConfig(config: GraphqlConfig) {
+  return graphqlHardening({
+    introspection: config.GRAPHQL_INTROSPECTION,
+    ide: config.GRAPHQL_IDE,
+    maxDepth: config.GRAPHQL_MAX_DEPTH,
+    maxCost: config.GRAPHQL_MAX_COST,
+    jit: config.GRAPHQL_JIT
+  })
+}
+
 /**
  * The mercurius options every polyshop GraphQL server shares (https://mercurius.dev/#/docs/api/options):
  * depth and cost limits, no introspection or IDE unless configured, no batched queries, and

@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { authentication, createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
-import { graphqlHardening } from '@polyshop/graphql'
+import { graphqlHardeningFromConfig } from '@polyshop/graphql'
 import { healthRoutes, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useStrictValidation } from '@polyshop/lifecycle'
 import { metrics } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
@@ -125,13 +125,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     loaders: gatewayLoaders(catalog) as never,
     path: '/graphql',
     context: (request) => ({ gateway: new GraphqlRequest(request, verify) }),
-    ...graphqlHardening({
-      introspection: config.GRAPHQL_INTROSPECTION,
-      ide: config.GRAPHQL_IDE,
-      maxDepth: config.GRAPHQL_MAX_DEPTH,
-      maxCost: config.GRAPHQL_MAX_COST,
-      jit: config.GRAPHQL_JIT
-    })
+    ...graphqlHardeningFromConfig(config)
   })
 
   await app.register(fastifyStatic, {

@@ -1,7 +1,7 @@
 import { createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
 import { EventConsumer } from '@polyshop/events'
-import { graphqlHardening } from '@polyshop/graphql'
+import { graphqlHardeningFromConfig } from '@polyshop/graphql'
 import { healthRoutes, mongoPing, SERVICE_FASTIFY_OPTIONS } from '@polyshop/lifecycle'
 import { metrics } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
@@ -78,13 +78,7 @@ export async function buildRecommendationService(options: RecommendationServiceO
     resolvers: resolvers(recommender) as never,
     path: '/graphql',
     context: (request) => ({ caller: new Caller(request, verify) }),
-    ...graphqlHardening({
-      introspection: config.GRAPHQL_INTROSPECTION,
-      ide: config.GRAPHQL_IDE,
-      maxDepth: config.GRAPHQL_MAX_DEPTH,
-      maxCost: config.GRAPHQL_MAX_COST,
-      jit: config.GRAPHQL_JIT
-    })
+    ...graphqlHardeningFromConfig(config)
   })
 
   // Other replicas' purchases, and the horizon moving on.

@@ -1,45 +1,16 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt'
 import { type CallOptions, type Client, createClient, type Transport } from '@connectrpc/connect'
-import type { OrderStatusName } from '@polyshop/api'
+import type { CreateOrderBody, MoneySchema, OrderPageSchema, OrderSchema, OrderStatusName } from '@polyshop/api'
 import type { ForwardedHeaders } from '@polyshop/downstream'
 import { OrderService, OrderStatus, type Order as ProtoOrder } from '@polyshop/proto'
+import type { Static } from 'typebox'
 import { problemFromOrderError } from '../errors.js'
 
-/** An order as REST and GraphQL show it (DESIGN.md's shape): money as plain numbers, times as RFC 3339. */
-export interface Order {
-  id: string
-  userId: string
-  status: OrderStatusName
-  items: Array<{ productId: string; name: string; quantity: number; unitPrice: Money }>
-  total: Money
-  shippingAddress: Address
-  createdAt: string
-  updatedAt: string
-}
-
-export interface Money {
-  amount: number
-  currency: string
-}
-
-export interface Address {
-  name: string
-  line1: string
-  line2?: string
-  city: string
-  postalCode: string
-  country: string
-}
-
-export interface OrderPage {
-  items: Order[]
-  nextCursor: string | null
-}
-
-export interface PlaceOrderInput {
-  items: Array<{ productId: string; quantity: number }>
-  shippingAddress: Address
-}
+/** An order as REST and GraphQL show it (the public contract's schema): money as plain numbers, times as RFC 3339. */
+export type Order = Static<typeof OrderSchema>
+export type OrderPage = Static<typeof OrderPageSchema>
+export type PlaceOrderInput = Static<typeof CreateOrderBody>
+type Money = Static<typeof MoneySchema>
 
 function money(value: { amount: bigint; currency: string } | undefined): Money {
   return { amount: Number(value?.amount ?? 0n), currency: value?.currency ?? '' }
