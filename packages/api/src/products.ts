@@ -62,9 +62,6 @@ export const UpdateProductBody = Type.Object(
 
 export const ProductIdParams = Type.Object({ id: Id }, { additionalProperties: false })
 
-/** Ids as the product service gives them. */
-export const ProductId = Id
-
 /** The most ids one `ids=` lookup accepts. */
 export const MAX_IDS = 100
 
@@ -72,7 +69,7 @@ export const ProductQuery = Type.Object(
   {
     // A batch lookup by id (comma-separated, up to MAX_IDS), for services that show many products at
     // once; it takes no other parameter. Unknown ids are left out of the page.
-    ids: Type.Optional(Type.String({ maxLength: 6600, pattern: '^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,99}$' })),
+    ids: Type.Optional(Type.String({ maxLength: 65 * MAX_IDS, pattern: `^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,${MAX_IDS - 1}}$` })),
     q: Type.Optional(Type.String({ maxLength: 200 })),
     category: Type.Optional(CategoryId),
     minPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),

@@ -1,4 +1,4 @@
-import type { CategorySchema, ProductPageSchema, ProductSchema } from '@polyshop/api'
+import { type CategorySchema, MAX_IDS, type ProductPageSchema, type ProductSchema } from '@polyshop/api'
 import type { Static } from 'typebox'
 import type { ForwardedHeaders, RestClient } from './rest-client.js'
 
@@ -22,9 +22,6 @@ export interface ProductCatalogOptions {
   /** Bound on cached products. */
   cacheSize?: number
 }
-
-/** The catalog's `ids=` lookup takes at most this many. */
-const IDS_PER_CALL = 100
 
 /**
  * The product service's catalog, read over REST. `getMany` is the batch lookup behind GraphQL
@@ -56,7 +53,7 @@ export class ProductCatalogClient {
       }
     }
     const chunks: string[][] = []
-    for (let i = 0; i < missing.length; i += IDS_PER_CALL) chunks.push(missing.slice(i, i + IDS_PER_CALL))
+    for (let i = 0; i < missing.length; i += MAX_IDS) chunks.push(missing.slice(i, i + MAX_IDS))
     const pages = await Promise.all(
       chunks.map((chunk) =>
         this.#rest.request<ProductPage>({

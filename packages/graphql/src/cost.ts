@@ -2,6 +2,7 @@ import {
   type ASTNode,
   type FieldNode,
   GraphQLError,
+  type GraphQLSchema,
   isObjectType,
   Kind,
   type SelectionSetNode,
@@ -15,10 +16,17 @@ const LIST_ARGUMENTS = new Set(['first', 'limit'])
 /** Every top-level field is at least one call to a service: aliasing it a hundred times is a hundred calls. */
 const ROOT_FIELD_COST = 50
 
+/** Read once per schema, not once per validated query. */
+const listSizesBySchema = new WeakMap<GraphQLSchema, Map<string, number>>()
+
 /** Per field name, the page size a field gets when the query leaves its `first`/`limit` out (the schema's default). */
 function defaultListSizes(context: ValidationContext): Map<string, number> {
+  const schema = context.getSchema()
+  const known = listSizesBySchema.get(schema)
+  if (known !== undefined) return known
   const sizes = new Map<string, number>()
-  for (const type of Object.values(context.getSchema().getTypeMap())) {
+  listSizesBySchema.set(schema, sizes)
+  for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type)) continue
     for (const field of Object.values(type.getFields())) {
       for (const argument of field.args) {

@@ -98,10 +98,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     checks: {
       user: ping(users),
       product: ping(products),
-      recommendation: async () => {
-        await recommendationRest.request({ path: '/healthz' })
-        return true
-      },
+      recommendation: ping(recommendationRest),
       order: async () =>
         (await orderHealth.check({ service: '' }, { timeoutMs: 1000 })).status === HealthCheckResponse_ServingStatus.SERVING
     },
