@@ -1,11 +1,13 @@
 // `npm run build`: each service becomes one ES module per entry point under services/<name>/dist,
 // with polyshop's own packages compiled in and every npm dependency left as an import, so an
-// image needs only the service's production dependencies and the bundle. The type checker
+// image needs only the service's production dependencies and the bundle. The gateway's storefront
+// is built by Vite into services/gateway/public (served at /). The type checker
 // (`npm run typecheck`) is what checks the types; this only transpiles.
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot } from '@polyshop/devstack'
 import { build, type Plugin } from 'esbuild'
+import { build as viteBuild } from 'vite'
 
 /** Entry points beyond src/server.ts. */
 const EXTRA_ENTRIES: Record<string, string[]> = { product: ['src/seed/cli.ts'] }
@@ -18,9 +20,18 @@ const externalNpmPackages: Plugin = {
   }
 }
 
+/** The storefront (services/gateway/storefront) into services/gateway/public. */
+export async function buildStorefront(): Promise<void> {
+  await viteBuild({
+    configFile: join(repoRoot, 'services', 'gateway', 'storefront', 'vite.config.ts'),
+    logLevel: 'warn'
+  })
+}
+
 export async function buildServices(names = readdirSync(join(repoRoot, 'services'))): Promise<void> {
-  await Promise.all(
-    names.map(async (name) => {
+  await Promise.all([
+    ...(names.includes('gateway') ? [buildStorefront()] : []),
+    ...names.map(async (name) => {
       const dir = join(repoRoot, 'services', name)
       const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
       if (manifest.scripts?.start === undefined) return
@@ -39,7 +50,7 @@ export async function buildServices(names = readdirSync(join(repoRoot, 'services
         logLevel: 'warning'
       })
     })
-  )
+  ])
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

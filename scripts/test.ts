@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureControlPlane, ensureGoTool, repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { ensureChromium, ensureControlPlane, ensureGoTool, repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
 import { buildServices } from './build.js'
 
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
@@ -46,6 +46,7 @@ async function main(): Promise<number> {
   if (only.length === 0) {
     for (const [name, command, args] of [
       ['typecheck', bin('tsc'), ['-p', 'tsconfig.json']],
+      ['typecheck storefront', bin('tsc'), ['-p', 'services/gateway/storefront/tsconfig.json']],
       ['lint', bin('biome'), ['ci', '.']]
     ] as const) {
       console.log(`\n▶ ${name}`)
@@ -71,6 +72,10 @@ async function main(): Promise<number> {
     ensureControlPlane((line) => console.log(`  ${line}`))
     console.log(`  kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok ready in ${seconds(controlPlane)}`)
   }
+
+  // The storefront is tested in Debian's chromium (test/e2e/storefront.test.ts).
+  console.log('\n▶ browser')
+  console.log(`  ${ensureChromium((line) => console.log(`  ${line}`))}`)
 
   const profile = stackProfile('test')
   const external = Boolean(process.env.KAFKA_BROKERS) && Boolean(process.env.MONGODB_URL)

@@ -81,7 +81,8 @@ export const OrderIdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0
 export const ListOrdersQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-    cursor: Type.Optional(Type.String({ maxLength: 300, pattern: '^[A-Za-z0-9_=-]+$' }))
+    cursor: Type.Optional(Type.String({ maxLength: 300, pattern: '^[A-Za-z0-9_=-]+$' })),
+    allUsers: Type.Optional(Type.Boolean({ default: false, description: "Admins only: every user's orders, not the caller's." }))
   },
   { additionalProperties: false }
 )

@@ -1,3 +1,4 @@
+export { CHROMIUM_PATH, ensureChromium } from './browser.js'
 export { ensureGoTool, GO_TOOLS, type GoToolName, goModuleDir } from './go-tools.js'
 export {
   DEFAULT_KAFKA_VERSION,

@@ -1,4 +1,4 @@
-import { type CategorySchema, MAX_IDS, type ProductPageSchema, type ProductSchema } from '@polyshop/api'
+import { type CategorySchema, MAX_IDS, type ProductPageSchema, type ProductSchema, type UpdateProductBody } from '@polyshop/api'
 import type { Static } from 'typebox'
 import type { ForwardedHeaders, RestClient } from './rest-client.js'
 
@@ -15,6 +15,8 @@ export interface ProductSearch {
   limit?: number | undefined
   cursor?: string | undefined
 }
+
+export type ProductUpdate = Static<typeof UpdateProductBody>
 
 export interface ProductCatalogOptions {
   /** How long a looked-up product is reused; 0 asks the catalog every time (the gateway: an admin's price change shows at once). */
@@ -76,6 +78,18 @@ export class ProductCatalogClient {
 
   categories(headers?: ForwardedHeaders): Promise<Category[]> {
     return this.#rest.request<Category[]>({ path: '/api/v1/categories', ...(headers === undefined ? {} : { headers }) })
+  }
+
+  /** An admin's change (the product service checks the forwarded token); forgets any cached copy. */
+  async update(id: string, change: ProductUpdate, headers?: ForwardedHeaders): Promise<Product> {
+    const product = await this.#rest.request<Product>({
+      method: 'PATCH',
+      path: `/api/v1/products/${encodeURIComponent(id)}`,
+      body: change,
+      ...(headers === undefined ? {} : { headers })
+    })
+    this.#cache.delete(id)
+    return product
   }
 
   #remember(id: string, product: Product | null, now: number): void {

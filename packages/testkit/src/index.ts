@@ -137,15 +137,28 @@ export interface ServiceProcess {
   exited: Promise<number | null>
 }
 
-/** The newest modification time of the TypeScript sources under a directory. */
+/** The newest modification time of the sources (TypeScript, and the storefront's CSS and HTML) under a directory. */
 function newestSource(dir: string): number {
   let newest = 0
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path))
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs)
+    else if (/\.(ts|tsx|css|html)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs)
   }
   return newest
+}
+
+/** What `npm run build` made older than what it was made from, or undefined when the build is current. */
+function staleBuild(service: string): string | undefined {
+  const dir = join(repoRoot, 'services', service)
+  const bundle = join(dir, 'dist', 'server.js')
+  const sources = Math.max(newestSource(join(dir, 'src')), newestSource(join(repoRoot, 'packages')))
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < sources) return `services/${service}/dist`
+  const storefront = join(dir, 'storefront')
+  const page = join(dir, 'public', 'index.html')
+  if (existsSync(storefront) && (!existsSync(page) || statSync(page).mtimeMs < newestSource(storefront)))
+    return `services/${service}/public`
+  return undefined
 }
 
 /**
@@ -156,10 +169,8 @@ function newestSource(dir: string): number {
  */
 export function spawnService(t: Teardown, service: string, env: Record<string, string>): ServiceProcess {
   const bundle = join(repoRoot, 'services', service, 'dist', 'server.js')
-  const sources = Math.max(newestSource(join(repoRoot, 'services', service, 'src')), newestSource(join(repoRoot, 'packages')))
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < sources) {
-    throw new Error(`services/${service}/dist is missing or older than the sources: run \`npm run build\` (npm test does)`)
-  }
+  const stale = staleBuild(service)
+  if (stale !== undefined) throw new Error(`${stale} is missing or older than the sources: run \`npm run build\` (npm test does)`)
   const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
     cwd: join(repoRoot, 'services', service),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },

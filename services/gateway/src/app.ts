@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { createClient, type Transport } from '@connectrpc/connect'
 import cors from '@fastify/cors'
-import fastifyStatic from '@fastify/static'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { authentication, createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
@@ -21,6 +20,7 @@ import { gatewayLoaders, gatewayResolvers } from './graphql/resolvers.js'
 import { typeDefs } from './graphql/schema.js'
 import { apiDocs } from './plugins/docs.js'
 import { rateLimits } from './plugins/rate-limits.js'
+import { storefront } from './plugins/storefront.js'
 import { orderRoutes } from './routes/orders.js'
 import { productRoutes } from './routes/products.js'
 import { userRoutes } from './routes/users.js'
@@ -125,13 +125,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ...graphqlHardeningFromConfig(config)
   })
 
-  await app.register(fastifyStatic, {
-    root: config.STOREFRONT_DIR ?? BUNDLED_STOREFRONT,
-    prefix: '/',
-    wildcard: false,
-    index: ['index.html'],
-    maxAge: '5m'
-  })
+  await storefront(root, { root: config.STOREFRONT_DIR ?? BUNDLED_STOREFRONT })
 
   return {
     app: root,

@@ -71,9 +71,15 @@ export class OrderClient {
     return this.#call(async (options) => fromProto((await this.#client.getOrder({ orderId }, options)).order), headers)
   }
 
-  async list(page: { limit?: number | undefined; cursor?: string | undefined }, headers: ForwardedHeaders): Promise<OrderPage> {
+  async list(
+    page: { limit?: number | undefined; cursor?: string | undefined; allUsers?: boolean | undefined },
+    headers: ForwardedHeaders
+  ): Promise<OrderPage> {
     return this.#call(async (options) => {
-      const response = await this.#client.listOrders({ pageSize: page.limit ?? 0, pageToken: page.cursor ?? '' }, options)
+      const response = await this.#client.listOrders(
+        { pageSize: page.limit ?? 0, pageToken: page.cursor ?? '', allUsers: page.allUsers === true },
+        options
+      )
       return { items: response.orders.map(fromProto), nextCursor: response.nextPageToken === '' ? null : response.nextPageToken }
     }, headers)
   }

@@ -1,5 +1,5 @@
 import type { AuthPayloadSchema, UserSchema } from '@polyshop/api'
-import type { Product, ProductCatalogClient, RestClient } from '@polyshop/downstream'
+import type { Product, ProductCatalogClient, ProductUpdate, RestClient } from '@polyshop/downstream'
 import { productResolvers } from '@polyshop/graphql'
 import type { Static } from 'typebox'
 import type { OrderClient, PlaceOrderInput } from '../clients/order-client.js'
@@ -31,6 +31,17 @@ interface ProductFilter {
   maxPrice?: number | null
   sort?: keyof typeof SORTS | null
 }
+
+interface UpdateProductInput {
+  name?: string | null
+  description?: string | null
+  category?: string | null
+  price?: { amount: number; currency: string } | null
+  stock?: number | null
+  images?: string[] | null
+}
+
+type OrderStatusStep = 'PAID' | 'SHIPPED' | 'DELIVERED'
 
 /** GraphQL null and absent are the same to the REST services: leave the parameter out. */
 function given<T>(value: T | null | undefined): T | undefined {
@@ -68,9 +79,13 @@ export function gatewayResolvers(o: GatewayResolverOptions) {
       product: async (_: unknown, args: { id: string }, { gateway }: Context) =>
         (await o.catalog.getMany([args.id], gateway.forwarded)).get(args.id) ?? null,
       categories: (_: unknown, __: unknown, { gateway }: Context) => o.catalog.categories(gateway.forwarded),
-      orders: async (_: unknown, args: { first?: number | null; after?: string | null }, { gateway }: Context) => {
+      orders: async (
+        _: unknown,
+        args: { first?: number | null; after?: string | null; allUsers?: boolean | null },
+        { gateway }: Context
+      ) => {
         await gateway.identity()
-        return o.orders.list({ limit: given(args.first), cursor: given(args.after) }, gateway.forwarded)
+        return o.orders.list({ limit: given(args.first), cursor: given(args.after), allUsers: args.allUsers === true }, gateway.forwarded)
       },
       order: async (_: unknown, args: { id: string }, { gateway }: Context) => {
         await gateway.identity()
@@ -102,6 +117,20 @@ export function gatewayResolvers(o: GatewayResolverOptions) {
         await gateway.checkRateLimit(o.authRateLimit)
         return o.users.request<AuthPayload>({ method: 'POST', path: '/api/v1/auth/login', body: args, headers: gateway.forwarded })
       },
+      refresh: async (_: unknown, args: { refreshToken: string }, { gateway }: Context) => {
+        await gateway.checkRateLimit(o.authRateLimit)
+        return o.users.request<AuthPayload>({ method: 'POST', path: '/api/v1/auth/refresh', body: args, headers: gateway.forwarded })
+      },
+      logout: async (_: unknown, args: { refreshToken?: string | null }, { gateway }: Context) => {
+        await gateway.optionalIdentity()
+        await o.users.request({
+          method: 'POST',
+          path: '/api/v1/auth/logout',
+          body: args.refreshToken === null || args.refreshToken === undefined ? {} : { refreshToken: args.refreshToken },
+          headers: gateway.forwarded
+        })
+        return true
+      },
       placeOrder: async (_: unknown, args: { input: PlaceOrderInput; idempotencyKey: string }, { gateway }: Context) => {
         await gateway.identity()
         await gateway.checkRateLimit(o.orderRateLimit)
@@ -115,6 +144,17 @@ export function gatewayResolvers(o: GatewayResolverOptions) {
       cancelOrder: async (_: unknown, args: { id: string; reason?: string | null }, { gateway }: Context) => {
         await gateway.identity()
         return o.orders.cancel(args.id, args.reason ?? '', gateway.forwarded)
+      },
+      // The product and order services decide who is an admin (from the forwarded token); the
+      // gateway only makes sure there is a caller, so a guest hears "sign in" rather than "forbidden".
+      updateProduct: async (_: unknown, args: { id: string; input: UpdateProductInput }, { gateway }: Context) => {
+        await gateway.identity()
+        const body = Object.fromEntries(Object.entries(args.input).filter(([, value]) => value !== null && value !== undefined))
+        return o.catalog.update(args.id, body as ProductUpdate, gateway.forwarded)
+      },
+      updateOrderStatus: async (_: unknown, args: { id: string; status: OrderStatusStep }, { gateway }: Context) => {
+        await gateway.identity()
+        return o.orders.updateStatus(args.id, args.status, gateway.forwarded)
       }
     }
   }

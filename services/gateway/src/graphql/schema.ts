@@ -120,6 +120,30 @@ export const typeDefs = /* GraphQL */ `
     quantity: Int!
   }
 
+  input MoneyInput {
+    amount: Amount!
+    "ISO 4217, e.g. EUR"
+    currency: String!
+  }
+
+  "Only the fields given change."
+  input UpdateProductInput {
+    name: String
+    description: String
+    category: String
+    price: MoneyInput
+    stock: Int
+    "Paths on this site (/...) or https:// addresses."
+    images: [String!]
+  }
+
+  "The steps an admin moves an order through."
+  enum OrderStatusStep {
+    PAID
+    SHIPPED
+    DELIVERED
+  }
+
   input PlaceOrderInput {
     items: [OrderLineInput!]!
     shippingAddress: AddressInput!
@@ -132,8 +156,8 @@ export const typeDefs = /* GraphQL */ `
     "Null if there is no such product."
     product(id: ID!): Product
     categories: [Category!]!
-    "The signed-in user's orders, newest first."
-    orders(first: Int = 20, after: String): OrderPage!
+    "The signed-in user's orders, newest first; with allUsers (admins only), every user's."
+    orders(first: Int = 20, after: String, allUsers: Boolean = false): OrderPage!
     order(id: ID!): Order!
     "For the signed-in user: personalised; for a guest: popular now."
     recommendations(limit: Int = 10): [Recommendation!]!
@@ -143,8 +167,16 @@ export const typeDefs = /* GraphQL */ `
   type Mutation {
     register(input: RegisterInput!): AuthPayload!
     login(email: String!, password: String!): AuthPayload!
+    "A new token pair; the refresh token given stops working."
+    refresh(refreshToken: String!): AuthPayload!
+    "Ends the session of this refresh token. True when done."
+    logout(refreshToken: String): Boolean!
     "Idempotent on idempotencyKey: a retry with the same key and input returns the same order."
     placeOrder(input: PlaceOrderInput!, idempotencyKey: String!): Order!
     cancelOrder(id: ID!, reason: String): Order!
+    "Admins only."
+    updateProduct(id: ID!, input: UpdateProductInput!): Product!
+    "Admins only: PENDING/CONFIRMED -> PAID -> SHIPPED -> DELIVERED."
+    updateOrderStatus(id: ID!, status: OrderStatusStep!): Order!
   }
 `

@@ -49,7 +49,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
     {
       schema: {
         ...tagged,
-        summary: "The caller's orders, newest first",
+        summary: "The caller's orders, newest first (admins: everyone's with allUsers=true)",
         querystring: ListOrdersQuery,
         response: { 200: OrderPageSchema, ...problemResponses(400, 401, 503, 504) }
       }
