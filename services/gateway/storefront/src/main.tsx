@@ -1,4 +1,5 @@
 import { render } from 'preact'
+import { useEffect, useErrorBoundary } from 'preact/hooks'
 import { Layout } from './components/layout.js'
 import { SignInPage, SignUpPage } from './pages/account.js'
 import { AdminOrdersPage, AdminProductsPage } from './pages/admin.js'
@@ -55,10 +56,38 @@ function Page() {
   }
 }
 
+/** A page that fails to draw (a bug of ours) says so and offers a way on, instead of going blank. */
+function Guarded() {
+  const [error, reset] = useErrorBoundary((caught: unknown) => console.error('storefront page failed', caught))
+  const route = useRoute()
+  // Another page is another chance.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: resets on navigation only
+  useEffect(() => {
+    if (error !== undefined) reset()
+  }, [route])
+  if (error !== undefined) {
+    return (
+      <section class="narrow" role="alert">
+        <h1>This page could not be shown</h1>
+        <p>Something went wrong on our side. Your cart and sign-in are kept.</p>
+        <p class="actions">
+          <button type="button" class="button button-primary" onClick={() => location.reload()}>
+            Reload the page
+          </button>
+          <Link href={pathTo('home')} class="button">
+            Go to the front page
+          </Link>
+        </p>
+      </section>
+    )
+  }
+  return <Page />
+}
+
 function App() {
   return (
     <Layout>
-      <Page />
+      <Guarded />
     </Layout>
   )
 }
