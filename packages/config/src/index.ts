@@ -37,7 +37,12 @@ export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv 
     const value = env[name]
     if (value !== undefined && value !== '') raw[name] = value
   }
-  const candidate = Value.Default(schema, Value.Convert(schema, structuredClone(raw)))
+  const converted = Value.Convert(schema, structuredClone(raw)) as Record<string, unknown>
+  // Convert truncates "2.5" to 2 for an integer: a value not written as a whole number stays text and is refused.
+  for (const [name, value] of Object.entries(raw)) {
+    if ((schema.properties[name] as { type?: unknown }).type === 'integer' && !/^\s*[+-]?\d+\s*$/.test(value)) converted[name] = value
+  }
+  const candidate = Value.Default(schema, converted)
   if (Value.Check(schema, candidate)) return Object.freeze(candidate) as Readonly<Static<T>>
 
   const problems: ConfigProblem[] = []
@@ -118,6 +123,22 @@ export const kafkaVariables = {
   KAFKA_BROKERS: env.kafkaBrokers(),
   KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'the SCRAM-SHA-512 user (unset: no authentication)' })),
   KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: "that user's password" }))
+}
+
+/** A service's MongoDB connection. */
+export const mongoVariables = {
+  MONGODB_URL: env.mongoUrl(),
+  MONGODB_MAX_POOL_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 500,
+    default: 10,
+    description: 'the most connections to MongoDB this process opens (1-500); more than the database can work on at once only costs memory'
+  })
+}
+
+/** The MongoClient options every service uses, from its mongoVariables. */
+export function mongoClientOptions(config: { MONGODB_MAX_POOL_SIZE: number }): { serverSelectionTimeoutMS: number; maxPoolSize: number } {
+  return { serverSelectionTimeoutMS: 10_000, maxPoolSize: config.MONGODB_MAX_POOL_SIZE }
 }
 
 /** The hardening switches of a GraphQL server (gateway, recommendation). */

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { ConfigError, env, loadConfig, Type } from '../src/index.js'
+import { ConfigError, env, loadConfig, mongoClientOptions, mongoVariables, Type } from '../src/index.js'
 
 const schema = Type.Object({
   PORT: env.port(3001),
@@ -38,6 +38,24 @@ t.test('every bad variable is named with what was expected', async (t) => {
   t.same(error.problems.map((p) => p.variable).sort(), ['KAFKA_BROKERS', 'LOG_LEVEL', 'PORT'])
   t.match(error.message, /PORT: .*\(got "eighty"\); expected a TCP port/)
   t.match(error.message, /LOG_LEVEL: .*one of fatal, error/)
+})
+
+t.test("a service's MongoDB pool size defaults to 10, is bounded, and reaches the client options", async (t) => {
+  const mongo = Type.Object(mongoVariables)
+  const defaults = loadConfig(mongo, { MONGODB_URL: valid.MONGODB_URL })
+  t.equal(defaults.MONGODB_MAX_POOL_SIZE, 10)
+  t.same(mongoClientOptions(loadConfig(mongo, { MONGODB_URL: valid.MONGODB_URL, MONGODB_MAX_POOL_SIZE: '25' })), {
+    serverSelectionTimeoutMS: 10_000,
+    maxPoolSize: 25
+  })
+  for (const bad of ['0', '501', 'many', '2.5']) {
+    const error = t.throws(() => loadConfig(mongo, { MONGODB_URL: valid.MONGODB_URL, MONGODB_MAX_POOL_SIZE: bad })) as ConfigError
+    t.same(
+      error.problems.map((p) => p.variable),
+      ['MONGODB_MAX_POOL_SIZE'],
+      `${bad} is refused`
+    )
+  }
 })
 
 t.test('values of secret-looking variables are never echoed', async (t) => {

@@ -1,11 +1,11 @@
-import { env, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, kafkaVariables, loadConfigOrExit, mongoVariables, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const NotificationConfigSchema = Type.Object({
   PORT: env.port(3005),
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
-  MONGODB_URL: env.mongoUrl(),
+  ...mongoVariables,
   ...tokenVerificationVariables,
   ...kafkaVariables,
   SMTP_URL: Type.Optional(

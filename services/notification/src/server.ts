@@ -1,6 +1,7 @@
 // The notification service process: consumes user.events and order.events, sends email and
 // SMS, and serves its admin API, probes and metrics over HTTP.
 import { jwksKeyResolver } from '@polyshop/auth'
+import { mongoClientOptions } from '@polyshop/config'
 import { createKafka } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
@@ -13,7 +14,7 @@ const config = loadNotificationConfig()
 const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
 
-const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
 const smtp = config.SMTP_URL === undefined ? undefined : smtpSender(config.SMTP_URL, config.SMTP_FROM)
 const service = await buildNotificationService({

@@ -1,4 +1,4 @@
-import { env, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, kafkaVariables, loadConfigOrExit, mongoVariables, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const OrderConfigSchema = Type.Object({
@@ -6,7 +6,7 @@ export const OrderConfigSchema = Type.Object({
   GRPC_PORT: env.port(50051),
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
-  MONGODB_URL: env.mongoUrl(),
+  ...mongoVariables,
   ...tokenVerificationVariables,
   ...kafkaVariables,
   PRODUCT_GRPC_URL: Type.String({

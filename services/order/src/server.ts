@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
 import { jwksKeyResolver } from '@polyshop/auth'
+import { mongoClientOptions } from '@polyshop/config'
 import { createKafka } from '@polyshop/events'
 import { closeGrpcServer } from '@polyshop/grpc'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
@@ -18,7 +19,7 @@ const config = loadOrderConfig()
 const logger = createLogger({ name: 'order', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
 
-const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
 const db = mongo.db()
 const relay = new OutboxRelay({

@@ -1,4 +1,4 @@
-import { env, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, loadConfigOrExit, mongoVariables, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const ProductConfigSchema = Type.Object({
@@ -6,7 +6,7 @@ export const ProductConfigSchema = Type.Object({
   GRPC_PORT: env.port(50052),
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
-  MONGODB_URL: env.mongoUrl(),
+  ...mongoVariables,
   ...tokenVerificationVariables,
   CATALOG_CURRENCY: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', description: 'the ISO 4217 currency every price is in' }),
   SEED_DEMO_CATALOG: env.flag(false)

@@ -1,6 +1,7 @@
 // The product service process: configuration, MongoDB, the REST port and the gRPC port.
 import { once } from 'node:events'
 import { jwksKeyResolver } from '@polyshop/auth'
+import { mongoClientOptions } from '@polyshop/config'
 import { closeGrpcServer } from '@polyshop/grpc'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
@@ -13,7 +14,7 @@ const config = loadProductConfig()
 const logger = createLogger({ name: 'product', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
 
-const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
 const db = mongo.db()
 

@@ -1,11 +1,11 @@
-import { env, graphqlVariables, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, graphqlVariables, kafkaVariables, loadConfigOrExit, mongoVariables, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const RecommendationConfigSchema = Type.Object({
   PORT: env.port(3004),
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
-  MONGODB_URL: env.mongoUrl(),
+  ...mongoVariables,
   ...kafkaVariables,
   ...tokenVerificationVariables,
   PRODUCT_SERVICE_URL: Type.String({

@@ -1,5 +1,6 @@
 // The recommendation service process: learns from order.events, answers GraphQL over HTTP.
 import { jwksKeyResolver } from '@polyshop/auth'
+import { mongoClientOptions } from '@polyshop/config'
 import { createKafka } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
@@ -11,7 +12,7 @@ const config = loadRecommendationConfig()
 const logger = createLogger({ name: 'recommendation', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
 
-const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
 const service = await buildRecommendationService({
   config,

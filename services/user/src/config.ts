@@ -1,11 +1,11 @@
-import { env, kafkaVariables, loadConfigOrExit, Type, tokenVerificationVariables } from '@polyshop/config'
+import { env, kafkaVariables, loadConfigOrExit, mongoVariables, Type, tokenVerificationVariables } from '@polyshop/config'
 import type { Static } from 'typebox'
 
 export const UserConfigSchema = Type.Object({
   PORT: env.port(3001),
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
-  MONGODB_URL: env.mongoUrl(),
+  ...mongoVariables,
   ...kafkaVariables,
   JWT_ISSUER: tokenVerificationVariables.JWT_ISSUER,
   JWT_AUDIENCE: tokenVerificationVariables.JWT_AUDIENCE,

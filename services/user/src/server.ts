@@ -1,3 +1,4 @@
+import { mongoClientOptions } from '@polyshop/config'
 // The user service process: configuration, MongoDB, the outbox relay, then HTTP.
 import { createKafka } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
@@ -12,7 +13,7 @@ const config = loadUserConfig()
 const logger = createLogger({ name: 'user', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
 
-const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
 // The database named in MONGODB_URL's path (polyshop_user locally).
 const db = mongo.db()

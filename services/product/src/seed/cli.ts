@@ -1,4 +1,5 @@
 // `npm run seed -w services/product`: loads the demo catalog into MONGODB_URL (idempotent).
+import { mongoClientOptions } from '@polyshop/config'
 import { createLogger } from '@polyshop/logger'
 import { MongoClient } from 'mongodb'
 import { buildProductService } from '../app.js'
@@ -7,7 +8,7 @@ import { seedDemoCatalog } from './seed.js'
 
 const config = loadProductConfig()
 const logger = createLogger({ name: 'product-seed', level: config.LOG_LEVEL })
-const mongo = new MongoClient(config.MONGODB_URL, { serverSelectionTimeoutMS: 10_000 })
+const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
 try {
   const service = await buildProductService({ config, db: mongo.db(), logger, resolveKey: async () => undefined })
