@@ -9,6 +9,8 @@ export interface OutboxSignal {
   aggregateId: AggregateId
   at: Date
   leaseUntil: Date | null
+  /** The claim that holds the lease (a random token per claim). */
+  leaseOwner?: string
   attempts: number
 }
 

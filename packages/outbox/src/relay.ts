@@ -1,8 +1,16 @@
+import { randomUUID } from 'node:crypto'
 import { type EventRecord, toKafkaMessage } from '@polyshop/events'
 import { type Kafka, Partitioners, type Producer, type TopicMessages } from 'kafkajs'
 import type { Db, Filter, WithId } from 'mongodb'
 import type { Logger } from 'pino'
-import { type AggregateId, type OutboxCollections, type OutboxProgress, type OutboxSignal, outboxCollections } from './collections.js'
+import {
+  type AggregateId,
+  type OutboxCollections,
+  type OutboxDocument,
+  type OutboxProgress,
+  type OutboxSignal,
+  outboxCollections
+} from './collections.js'
 
 export interface OutboxRelayOptions {
   db: Db
@@ -19,6 +27,8 @@ export interface OutboxRelayOptions {
   maxBackoffMs?: number
   /** Kafka's own retries for one send before the relay backs off and tries again (at least 1: an idempotent producer needs retries). */
   sendRetries?: number
+  /** Most signals taken and published together, in one Kafka request per topic (1: one aggregate at a time). */
+  batchSize?: number
   /** How often to look for committed events whose signal was never written. */
   reconcileIntervalMs?: number
   /** How far before the last reconciliation to look again (clock skew, slow writers). */
@@ -33,16 +43,22 @@ export interface OutboxRelayStats {
 }
 
 const WATERMARK_ID = 'reconciliation'
+/** Reconciliation looks progress up by `_id` for this many documents at once (`$in` is a scan on FerretDB v1). */
+const RECONCILE_CHUNK = 32
 
 /**
  * Publishes the events that aggregate documents carry in their `outbox` field to Kafka.
  *
  * - Complete: writers record a signal after each commit; the relay also reconciles, scanning
  *   documents whose outbox changed since its last pass, so events whose signal was lost
- *   (a crash between commit and signal) are published too.
+ *   (a crash between commit and signal) are published too. Reconciliation runs beside the
+ *   publishing loop, never in it: a pass over minutes of busy writes must not delay fresh events.
  * - In order per aggregate: an aggregate's events are published in the order written, from
  *   where the last publication stopped, through an idempotent producer with one request in
  *   flight; the Kafka key is the aggregate id, so they share a partition.
+ * - Batched: up to `batchSize` signals are taken at once and their aggregates' events go out
+ *   in one request per topic, so the relay keeps up with many writers (one MongoDB round trip
+ *   and one Kafka round trip per aggregate would cap it at a few dozen aggregates a second).
  * - At least once: progress is recorded after Kafka acknowledges, so a crash in between
  *   republishes; consumers dedupe on ce_id.
  * - Outage-proof: while Kafka is unreachable the events stay in MongoDB and the relay retries
@@ -60,6 +76,7 @@ export class OutboxRelay {
   readonly #minBackoffMs: number
   readonly #maxBackoffMs: number
   readonly #sendRetries: number
+  readonly #batchSize: number
   readonly #reconcileIntervalMs: number
   readonly #reconcileOverlapMs: number
   #producer: Promise<Producer> | undefined
@@ -69,6 +86,8 @@ export class OutboxRelay {
   #wakeRequested = false
   #consecutiveFailures = 0
   #nextReconcile = 0
+  #reconcileFailures = 0
+  #reconciling: Promise<void> | undefined
   readonly stats: OutboxRelayStats = { published: 0, failures: 0, reconciled: 0, lastError: undefined }
 
   constructor(options: OutboxRelayOptions) {
@@ -80,6 +99,7 @@ export class OutboxRelay {
     this.#minBackoffMs = options.minBackoffMs ?? 250
     this.#maxBackoffMs = options.maxBackoffMs ?? 15_000
     this.#sendRetries = Math.max(1, options.sendRetries ?? 3)
+    this.#batchSize = Math.max(1, options.batchSize ?? 50)
     this.#reconcileIntervalMs = options.reconcileIntervalMs ?? 60_000
     this.#reconcileOverlapMs = options.reconcileOverlapMs ?? 5 * 60_000
   }
@@ -107,7 +127,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.#running = false
     this.#sleeper?.resolve()
-    await this.#loop
+    await Promise.all([this.#loop, this.#reconciling])
     this.#loop = undefined
     await this.#disconnect()
   }
@@ -115,12 +135,9 @@ export class OutboxRelay {
   async #run(): Promise<void> {
     while (this.#running) {
       let worked = false
+      this.#reconcileWhenDue()
       try {
-        if (Date.now() >= this.#nextReconcile) {
-          await this.reconcile()
-          this.#nextReconcile = Date.now() + this.#reconcileIntervalMs
-        }
-        worked = await this.relayOne()
+        worked = (await this.relayBatch()) > 0
         this.#consecutiveFailures = 0
       } catch (error) {
         this.#consecutiveFailures++
@@ -137,49 +154,104 @@ export class OutboxRelay {
 
   /**
    * Takes the oldest free signal, publishes its aggregate's unpublished events, and deletes
-   * the signal. Resolves false when there was nothing to do. Public for tests and draining.
+   * the signal. Resolves false when there was nothing to do. Public for tests.
    */
   async relayOne(): Promise<boolean> {
-    const now = new Date()
-    const signal = await this.#collections.signals.findOneAndUpdate(
-      { $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] } as Filter<OutboxSignal>,
-      { $set: { leaseUntil: new Date(now.getTime() + this.#leaseMs) } },
-      { sort: { _id: 1 }, returnDocument: 'after' }
-    )
-    if (signal === null) return false
-    try {
-      await this.publishAggregate(signal.aggregateId)
-    } catch (error) {
-      await this.#postpone(signal, Date.now() - now.getTime())
-      throw error
-    }
-    await this.#collections.signals.deleteOne({ _id: signal._id })
-    return true
+    return (await this.#relay(1)) > 0
   }
 
-  /** Publishes everything pending, for tests and for a clean shutdown. */
+  /**
+   * Takes up to `batchSize` free signals, oldest first, publishes their aggregates' unpublished
+   * events together, and deletes the signals. Resolves to the number of signals handled (0:
+   * nothing to do).
+   */
+  relayBatch(): Promise<number> {
+    return this.#relay(this.#batchSize)
+  }
+
+  /** Publishes everything pending, for tests and for a clean shutdown; resolves to the number of signals handled. */
   async drain(): Promise<number> {
     let signals = 0
-    while (await this.relayOne()) signals++
+    for (let handled = await this.relayBatch(); handled > 0; handled = await this.relayBatch()) signals += handled
     return signals
+  }
+
+  async #relay(most: number): Promise<number> {
+    const started = Date.now()
+    const claimed = await this.#claim(most)
+    if (claimed.length === 0) return 0
+    // Several signals of one aggregate (an order created, then cancelled) are one publication.
+    const aggregates = new Map<string, AggregateId>()
+    for (const signal of claimed) aggregates.set(String(signal.aggregateId), signal.aggregateId)
+    try {
+      const pending = (await Promise.all([...aggregates.values()].map((id) => this.#pending(id)))).filter((work) => work !== undefined)
+      if (pending.length > 0) {
+        await this.#publish(pending.flatMap((work) => work.events))
+        await Promise.all(pending.map((work) => this.#recordProgress(work.aggregateId, work.published, work.lastId)))
+        for (const work of pending) this.stats.published += work.events.length
+      }
+    } catch (error) {
+      const tookMs = Date.now() - started
+      await Promise.all(claimed.map((signal) => this.#postpone(signal, tookMs)))
+      throw error
+    }
+    await this.#collections.signals.deleteMany({ _id: { $in: claimed.map((signal) => signal._id) } })
+    return claimed.length
+  }
+
+  /**
+   * Up to `most` of the oldest signals nobody holds, now leased to this relay: three round trips
+   * whatever the number. Each signal's lease is taken by a conditional update, so of two relays
+   * racing for one signal only the one whose token is on it afterwards has it.
+   */
+  async #claim(most: number): Promise<Array<WithId<OutboxSignal>>> {
+    const now = new Date()
+    const free = { $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] } as Filter<OutboxSignal>
+    const candidates = await this.#collections.signals
+      .find(free, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .limit(most)
+      .toArray()
+    if (candidates.length === 0) return []
+    const ids = candidates.map((signal) => signal._id)
+    const owner = randomUUID()
+    await this.#collections.signals.updateMany({ _id: { $in: ids }, ...free } as Filter<OutboxSignal>, {
+      $set: { leaseUntil: new Date(now.getTime() + this.#leaseMs), leaseOwner: owner }
+    })
+    return this.#collections.signals
+      .find({ _id: { $in: ids }, leaseOwner: owner })
+      .sort({ _id: 1 })
+      .toArray()
+  }
+
+  /** The aggregate's events not yet on Kafka, and the progress to record once they are. */
+  async #pending(
+    aggregateId: AggregateId
+  ): Promise<{ aggregateId: AggregateId; events: EventRecord[]; published: number; lastId: string } | undefined> {
+    const [document, progress] = await Promise.all([
+      this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } }),
+      this.#collections.progress.findOne({ _id: aggregateId })
+    ])
+    if (document === null) {
+      // A signal with an id of the wrong type, or an aggregate deleted before publication.
+      this.#log.error({ aggregateId: String(aggregateId) }, 'outbox signal names no existing aggregate; nothing to publish')
+      return undefined
+    }
+    const events = document.outbox ?? []
+    const start = this.#resumePosition(aggregateId, events, progress)
+    const last = events.at(-1)
+    if (start >= events.length || last === undefined) return undefined
+    return { aggregateId, events: events.slice(start), published: events.length, lastId: last.id }
   }
 
   /** Publishes the aggregate's events that are not on Kafka yet, oldest first. */
   async publishAggregate(aggregateId: AggregateId): Promise<number> {
-    const document = await this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } })
-    if (document === null) {
-      // A signal with an id of the wrong type, or an aggregate deleted before publication.
-      this.#log.error({ aggregateId: String(aggregateId) }, 'outbox signal names no existing aggregate; nothing to publish')
-      return 0
-    }
-    const events = document.outbox ?? []
-    const start = this.#resumePosition(aggregateId, events, await this.#collections.progress.findOne({ _id: aggregateId }))
-    const last = events.at(-1)
-    if (start >= events.length || last === undefined) return 0
-    await this.#publish(events.slice(start))
-    await this.#recordProgress(aggregateId, events.length, last.id)
-    this.stats.published += events.length - start
-    return events.length - start
+    const work = await this.#pending(aggregateId)
+    if (work === undefined) return 0
+    await this.#publish(work.events)
+    await this.#recordProgress(aggregateId, work.published, work.lastId)
+    this.stats.published += work.events.length
+    return work.events.length
   }
 
   /**
@@ -199,27 +271,70 @@ export class OutboxRelay {
     return index >= 0 ? index + 1 : progress.published
   }
 
+  /** Starts a reconciliation pass beside the loop when one is due and none is running. */
+  #reconcileWhenDue(): void {
+    if (this.#reconciling !== undefined || Date.now() < this.#nextReconcile) return
+    this.#reconciling = this.#reconcile(() => this.#running)
+      .then((signalled) => {
+        this.#reconcileFailures = 0
+        this.#nextReconcile = Date.now() + this.#reconcileIntervalMs
+        if (signalled > 0) this.wake()
+      })
+      .catch((error: unknown) => {
+        this.#reconcileFailures++
+        this.#nextReconcile = Date.now() + this.#backoff(this.#reconcileFailures)
+        this.#log.warn({ err: error, attempt: this.#reconcileFailures }, 'outbox reconciliation failed; will retry')
+      })
+      .finally(() => {
+        this.#reconciling = undefined
+      })
+  }
+
   /**
    * Finds committed events whose signal never arrived: documents whose outbox changed since
    * the last pass (less an overlap for clock skew) with more events than were published.
    */
-  async reconcile(): Promise<number> {
+  reconcile(): Promise<number> {
+    return this.#reconcile(() => true)
+  }
+
+  async #reconcile(proceed: () => boolean): Promise<number> {
     const started = new Date()
     const watermark = await this.#collections.meta.findOne({ _id: WATERMARK_ID })
     const since = new Date((watermark?.reconciledUntil.getTime() ?? 0) - this.#reconcileOverlapMs)
     let signalled = 0
-    const cursor = this.#collections.aggregates.find({ outboxUpdatedAt: { $gte: since } }, { projection: { outbox: 1 } })
-    for await (const document of cursor) {
-      const count = document.outbox?.length ?? 0
-      if (count === 0) continue
-      const progress = await this.#collections.progress.findOne({ _id: document._id })
-      if ((progress?.published ?? 0) >= count) continue
-      await this.#collections.signals.insertOne({ aggregateId: document._id, at: started, leaseUntil: null, attempts: 0 })
-      signalled++
+    const check = async (chunk: OutboxDocument[]) => {
+      const behind = await Promise.all(
+        chunk.map(async (document) => {
+          const progress = await this.#collections.progress.findOne({ _id: document._id })
+          return (progress?.published ?? 0) < (document.outbox?.length ?? 0)
+        })
+      )
+      const orphans = chunk.filter((_, index) => behind[index])
+      if (orphans.length === 0) return
+      await this.#collections.signals.insertMany(
+        orphans.map((document) => ({ aggregateId: document._id, at: started, leaseUntil: null, attempts: 0 }))
+      )
+      signalled += orphans.length
+      this.stats.reconciled += orphans.length
     }
+    const cursor = this.#collections.aggregates.find({ outboxUpdatedAt: { $gte: since } }, { projection: { outbox: 1 } })
+    let chunk: OutboxDocument[] = []
+    for await (const document of cursor) {
+      // Stopping mid-pass leaves the watermark where it was: the next pass covers this one.
+      if (!proceed()) {
+        await cursor.close()
+        return signalled
+      }
+      if ((document.outbox?.length ?? 0) === 0) continue
+      chunk.push(document)
+      if (chunk.length < RECONCILE_CHUNK) continue
+      await check(chunk)
+      chunk = []
+    }
+    await check(chunk)
     await this.#collections.meta.updateOne({ _id: WATERMARK_ID }, { $set: { reconciledUntil: started } }, { upsert: true })
     if (signalled > 0) this.#log.warn({ signalled }, 'outbox reconciliation found committed events without a signal')
-    this.stats.reconciled += signalled
     return signalled
   }
 
@@ -235,23 +350,19 @@ export class OutboxRelay {
     for (const batch of batches) await producer.send({ ...batch, acks: -1 })
   }
 
-  /** Progress only moves forward, whichever relay gets there first. */
+  /**
+   * Progress only moves forward, whichever relay gets there first: one upsert that matches only
+   * lesser progress; a duplicate key means equal or further progress is recorded already.
+   */
   async #recordProgress(aggregateId: AggregateId, published: number, lastId: string): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const moved = await this.#collections.progress.updateOne(
+    try {
+      await this.#collections.progress.updateOne(
         { _id: aggregateId, published: { $lt: published } },
-        { $set: { published, lastId } }
+        { $set: { published, lastId } },
+        { upsert: true }
       )
-      if (moved.matchedCount === 1) return
-      const existing = await this.#collections.progress.findOne({ _id: aggregateId })
-      if (existing !== null) return // equal or further progress is recorded already
-      try {
-        await this.#collections.progress.insertOne({ _id: aggregateId, published, lastId })
-        return
-      } catch (error) {
-        // Another relay inserted first: go round and move it forward if we are further.
-        if ((error as { code?: number }).code !== 11000) throw error
-      }
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error
     }
   }
 

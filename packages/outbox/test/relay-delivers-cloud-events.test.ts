@@ -1,6 +1,7 @@
 import { createEvent, type EventRecord, fromKafkaMessage } from '@polyshop/events'
 import { consumeTopic, eventually, testDatabase, testKafka, testLogger, testTopics, uniqueName } from '@polyshop/testkit'
 import type { Kafka } from 'kafkajs'
+import type { Db } from 'mongodb'
 import t, { type Test } from 'tap'
 import { type OutboxFields, OutboxRelay, type OutboxRelayOptions, OutboxWriter, outboxForInsert } from '../src/index.js'
 
@@ -155,6 +156,84 @@ t.test('events whose signal was lost are found by reconciliation', async (t) => 
   t.equal(await relay.reconcile(), 0, 'a second pass finds nothing left to do')
 })
 
+/** A database whose scans of the aggregates wait until the test releases them. */
+function heldScans(db: Db) {
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  const state = { scans: 0, release: () => release() }
+  const held = Object.create(db) as Db
+  held.collection = ((name: string) => {
+    const collection = db.collection(name)
+    if (name !== 'accounts') return collection
+    const slow = Object.create(collection) as typeof collection
+    slow.find = ((...args: Parameters<typeof collection.find>) => {
+      state.scans++
+      const cursor = collection.find(...args)
+      return Object.assign(Object.create(cursor), {
+        async *[Symbol.asyncIterator]() {
+          await gate
+          yield* cursor
+        }
+      })
+    }) as typeof collection.find
+    return slow
+  }) as Db['collection']
+  return { held, state }
+}
+
+t.test('a slow reconciliation pass does not hold up fresh events', async (t) => {
+  const { db } = await testDatabase(t)
+  const { events: topic } = (await testTopics(t, testKafka(), ['events'])) as { events: string }
+  const kafka = testKafka()
+  const { logger } = testLogger()
+  const { held, state } = heldScans(db)
+  const relay = new OutboxRelay({ db: held, collection: 'accounts', kafka, logger, pollIntervalMs: 50 })
+  t.teardown(() => {
+    state.release()
+    return relay.stop()
+  })
+  const writer = new OutboxWriter<Account>({ db, collection: 'accounts', logger, onCommit: () => relay.wake() })
+  const received = await consumeTopic(t, kafka, topic)
+  const orphan = registered('orphan', topic)
+  await db.collection<Account>('accounts').insertOne({ _id: 'orphan', name: 'o', visits: 0, ...outboxForInsert([orphan]) })
+  relay.start()
+  await eventually(async () => (state.scans > 0 ? true : undefined), 10_000, 'the reconciliation pass under way')
+  const fresh = registered('fresh', topic)
+  await writer.insertOne({ _id: 'fresh', name: 'f', visits: 0 }, [fresh])
+  await eventually(async () => (received.length >= 1 ? true : undefined), 20_000, 'the fresh event')
+  t.same(
+    received.map((m) => String(m.headers?.ce_id)),
+    [fresh.id],
+    'published while the pass waits'
+  )
+  state.release()
+  await eventually(async () => (received.length >= 2 ? true : undefined), 20_000, 'the orphaned event')
+  t.equal(String(received[1]?.headers?.ce_id), orphan.id, 'the orphan follows once the pass goes on')
+  t.equal(relay.stats.reconciled, 1)
+})
+
+t.test('a reconciliation pass cut short by stop() moves no watermark, so the next pass covers it', async (t) => {
+  const { db } = await testDatabase(t)
+  const { events: topic } = (await testTopics(t, testKafka(), ['events'])) as { events: string }
+  const { logger } = testLogger()
+  const { held, state } = heldScans(db)
+  const relay = new OutboxRelay({ db: held, collection: 'accounts', kafka: testKafka(), logger })
+  await db
+    .collection<Account>('accounts')
+    .insertOne({ _id: 'orphan', name: 'o', visits: 0, ...outboxForInsert([registered('orphan', topic)]) })
+  relay.start()
+  await eventually(async () => (state.scans > 0 ? true : undefined), 10_000, 'the reconciliation pass under way')
+  const stopped = relay.stop()
+  state.release()
+  await stopped
+  t.equal(relay.stats.reconciled, 0, 'the pass stopped before it signalled anything')
+  t.equal(await db.collection('accounts_outbox_meta').countDocuments(), 0, 'and left no watermark')
+  const next = new OutboxRelay({ db, collection: 'accounts', kafka: testKafka(), logger })
+  t.equal(await next.reconcile(), 1, 'the next pass finds the orphan')
+})
+
 t.test('an aggregate whose events cannot be published is retried, and does not hold up others', async (t) => {
   const { db, kafka, topic, relay, writer, lines } = await setUp(t, { minBackoffMs: 50, maxBackoffMs: 200, sendRetries: 1 })
   const received = await consumeTopic(t, kafka, topic)
@@ -201,4 +280,50 @@ t.test('findOneAndUpdate commits state and events together; a write that matches
   t.equal(await relay.drain(), 1)
   t.equal(relay.stats.published, 1)
   t.equal(await signals.countDocuments(), 0, 'the signal is gone once published')
+})
+
+t.test('a backlog goes out in batches: every aggregate once, in order, one Kafka request per batch', async (t) => {
+  // A Kafka whose producer counts its sends.
+  const kafka = testKafka()
+  let sends = 0
+  const counting = Object.create(kafka) as Kafka
+  counting.producer = (config) => {
+    const producer = kafka.producer(config)
+    const send = producer.send.bind(producer)
+    producer.send = async (record) => {
+      sends++
+      return send(record)
+    }
+    return producer
+  }
+  const { topic, relay, writer } = await setUp(t, { batchSize: 10, kafka: counting })
+  const received = await consumeTopic(t, kafka, topic)
+  // Written while the relay is stopped: 25 aggregates, and a second event for three of them.
+  const written = new Map<string, string[]>()
+  for (let i = 0; i < 25; i++) {
+    const id = `batch-${i}`
+    const event = registered(id, topic)
+    await writer.insertOne({ _id: id, name: `User ${i}`, visits: 0 }, [event])
+    written.set(id, [event.id])
+  }
+  for (const id of ['batch-0', 'batch-7', 'batch-24']) {
+    const event = registered(id, topic)
+    await writer.updateOne({ _id: id }, { $inc: { visits: 1 } }, [event], id)
+    written.get(id)?.push(event.id)
+  }
+  t.equal(await relay.relayBatch(), 10, 'ten signals in the first batch')
+  t.equal(await relay.drain(), 18, 'the other eighteen in two more')
+  t.equal(await relay.relayBatch(), 0, 'nothing left')
+  t.equal(sends, 3, 'one Kafka request per batch')
+  await eventually(async () => (received.length >= 28 ? true : undefined), 20_000, 'all 28 events')
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal(received.length, 28, 'no event twice')
+  for (const [id, ids] of written) {
+    t.same(
+      received.filter((m) => String(m.key) === id).map((m) => String(m.headers?.ce_id)),
+      ids,
+      `${id}: its events in the order written`
+    )
+  }
+  t.equal(relay.stats.published, 28)
 })
