@@ -61,5 +61,8 @@ COPY --from=production-dependencies /src/services/${SERVICE}/node_modules ./node
 COPY --from=build /src/services/${SERVICE}/package.json ./
 COPY --from=build /src/services/${SERVICE}/dist ./dist
 COPY --from=build /src/services/${SERVICE}/public ./public
+# V8 heap limits sized for a 256 MiB container (packages/devstack SERVICE_NODE_OPTIONS, which npm
+# start, the tests and the benchmarks use too); the chart raises them where a service needs more.
+ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=128"
 USER node
 CMD ["node", "--enable-source-maps", "dist/server.js"]

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { repoRoot, type StackEndpoints, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { repoRoot, SERVICE_NODE_OPTIONS, type StackEndpoints, stackProfile, startStack, stopStack } from '@polyshop/devstack'
 import { buildServices } from './build.js'
 
 /** Local ports of DESIGN.md, in start order (dependencies first). */
@@ -153,6 +153,8 @@ async function main(): Promise<void> {
       env: {
         ...process.env,
         ...defaults,
+        // The heap settings of the image (npm passes them on to the service's node).
+        NODE_OPTIONS: SERVICE_NODE_OPTIONS,
         ...service.env,
         PORT: String(service.port),
         KAFKA_BROKERS: stack.kafkaBrokers,

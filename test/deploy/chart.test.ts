@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureGoTool, goModuleDir, repoRoot } from '@polyshop/devstack'
+import { ensureGoTool, goModuleDir, repoRoot, SERVICE_NODE_OPTIONS } from '@polyshop/devstack'
 import { Ajv } from 'ajv'
 import t from 'tap'
 import YAML from 'yaml'
@@ -369,6 +369,7 @@ t.test('the Dockerfile installs from every workspace manifest and runs the teste
   t.ok(workspaces.length >= 20, `${workspaces.length} workspaces in the lockfile`)
   for (const workspace of workspaces) t.match(dockerfile, `COPY ${workspace}/package.json ${workspace}/`, `copies ${workspace}'s manifest`)
   t.match(dockerfile, /^USER node$/m)
+  t.match(dockerfile, `ENV NODE_OPTIONS="${SERVICE_NODE_OPTIONS}"`, 'the heap settings the tests and benchmarks run with')
   t.match(dockerfile, /^FROM \$\{NODE_IMAGE\}$/m)
   t.match(dockerfile, /ARG NODE_IMAGE=node:(22|24)\.\d+\.\d+-bookworm-slim/, 'a pinned, supported Node LTS')
   t.match(dockerfile, /--omit=dev/)

@@ -12,6 +12,6 @@ export {
 } from './kafka.js'
 export { type ControlPlaneBinaries, ETCD_VERSION, ensureControlPlane, KUBERNETES_VERSION, KWOK_VERSION } from './kubernetes.js'
 export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
-export { cacheDir, repoRoot, stateDir } from './paths.js'
+export { cacheDir, repoRoot, SERVICE_NODE_OPTIONS, stateDir } from './paths.js'
 export { POLYSHOP_TOPICS, type StackEndpoints, type StackProfile, stackProfile, stackStatus, startStack, stopStack } from './stack.js'
 export { MissingToolError } from './tools.js'

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Code, ConnectError } from '@connectrpc/connect'
 import { type PublicKeyResolver, toPublicJwk } from '@polyshop/auth'
-import { repoRoot, startKafka, stopKafka } from '@polyshop/devstack'
+import { repoRoot, SERVICE_NODE_OPTIONS, startKafka, stopKafka } from '@polyshop/devstack'
 import { createSigner } from 'fast-jwt'
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
@@ -173,7 +173,7 @@ export function spawnService(t: Teardown, service: string, env: Record<string, s
   if (stale !== undefined) throw new Error(`${stale} is missing or older than the sources: run \`npm run build\` (npm test does)`)
   const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
     cwd: join(repoRoot, 'services', service),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: SERVICE_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
