@@ -181,57 +181,124 @@ export class OutboxRelay {
     const claimed = await this.#claim(most)
     if (claimed.length === 0) return 0
     // Several signals of one aggregate (an order created, then cancelled) are one publication.
-    const aggregates = new Map<string, AggregateId>()
-    for (const signal of claimed) aggregates.set(String(signal.aggregateId), signal.aggregateId)
+    const groups = new Map<string, { aggregateId: AggregateId; signals: Array<WithId<OutboxSignal>> }>()
+    for (const signal of claimed) {
+      const key = `${typeof signal.aggregateId}:${String(signal.aggregateId)}`
+      const group = groups.get(key) ?? { aggregateId: signal.aggregateId, signals: [] }
+      group.signals.push(signal)
+      groups.set(key, group)
+    }
     try {
-      const pending = (await Promise.all([...aggregates.values()].map((id) => this.#pending(id)))).filter((work) => work !== undefined)
-      if (pending.length > 0) {
-        await this.#publish(pending.flatMap((work) => work.events))
-        await Promise.all(pending.map((work) => this.#recordProgress(work.aggregateId, work.published, work.lastId)))
-        for (const work of pending) this.stats.published += work.events.length
-      }
+      await this.#publishAggregates([...groups.values()].map((group) => group.aggregateId))
     } catch (error) {
-      const tookMs = Date.now() - started
-      await Promise.all(claimed.map((signal) => this.#postpone(signal, tookMs)))
-      throw error
+      if (groups.size === 1) {
+        await this.#postponeAll(claimed, started)
+        throw error
+      }
+      // One aggregate that cannot be published (a missing topic, a message too large) must not
+      // hold up the others: each on its own, with a fresh producer.
+      this.#log.warn({ err: error, aggregates: groups.size }, 'an outbox batch failed; publishing its aggregates one at a time')
+      await this.#disconnect()
+      await this.#oneAtATime([...groups.values()], started)
+      return claimed.length
     }
     await this.#collections.signals.deleteMany({ _id: { $in: claimed.map((signal) => signal._id) } })
     return claimed.length
   }
 
+  /** The unpublished events of these aggregates, in one Kafka request per topic, then their progress. */
+  async #publishAggregates(aggregateIds: AggregateId[]): Promise<void> {
+    const pending = (await Promise.all(aggregateIds.map((id) => this.#pending(id)))).filter((work) => work !== undefined)
+    if (pending.length === 0) return
+    let acknowledged = 0
+    try {
+      await this.#publish(
+        pending.flatMap((work) => work.events),
+        (count) => {
+          acknowledged += count
+        }
+      )
+    } catch (error) {
+      // Aggregates whose events all went out before the failure keep that progress: sent again they would only be duplicates.
+      let sent = 0
+      const done = pending.filter((work) => {
+        sent += work.events.length
+        return sent <= acknowledged
+      })
+      await Promise.allSettled(done.map((work) => this.#recordProgress(work.aggregateId, work.published, work.lastId)))
+      for (const work of done) this.stats.published += work.events.length
+      throw error
+    }
+    await Promise.all(pending.map((work) => this.#recordProgress(work.aggregateId, work.published, work.lastId)))
+    for (const work of pending) this.stats.published += work.events.length
+  }
+
+  /**
+   * After a failed batch: every aggregate on its own. Signals of those published are deleted and
+   * those of the failing ones postponed. Two failures in a row point at the broker rather than an
+   * aggregate, so the rest are postponed untried. Rethrows the last failure: the loop backs off.
+   */
+  async #oneAtATime(groups: Array<{ aggregateId: AggregateId; signals: Array<WithId<OutboxSignal>> }>, started: number): Promise<void> {
+    let failure: unknown
+    let failuresInARow = 0
+    for (const group of groups) {
+      if (failuresInARow >= 2) {
+        await this.#postponeAll(group.signals, started)
+        continue
+      }
+      try {
+        await this.#publishAggregates([group.aggregateId])
+        await this.#collections.signals.deleteMany({ _id: { $in: group.signals.map((signal) => signal._id) } })
+        failuresInARow = 0
+      } catch (error) {
+        failure = error
+        failuresInARow++
+        await this.#disconnect()
+        await this.#postponeAll(group.signals, started)
+      }
+    }
+    if (failure !== undefined) throw failure
+  }
+
   /**
    * Up to `most` of the oldest signals nobody holds, now leased to this relay: three round trips
-   * whatever the number. Each signal's lease is taken by a conditional update, so of two relays
-   * racing for one signal only the one whose token is on it afterwards has it.
+   * whatever the number. Each lease is taken by a conditional update carrying a fresh token and
+   * read back by that token. On MongoDB the update is atomic per signal, so two relays never hold
+   * one signal; FerretDB v1 checks the condition before it writes, so there two relays racing
+   * can both hold one and publish its events twice (consumers drop the copy by ce_id). A relay
+   * that lost the race for every candidate tries the next ones at once instead of sleeping.
    */
   async #claim(most: number): Promise<Array<WithId<OutboxSignal>>> {
-    const now = new Date()
-    const free = { $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] } as Filter<OutboxSignal>
-    const candidates = await this.#collections.signals
-      .find(free, { projection: { _id: 1 } })
-      .sort({ _id: 1 })
-      .limit(most)
-      .toArray()
-    if (candidates.length === 0) return []
-    const ids = candidates.map((signal) => signal._id)
-    const owner = randomUUID()
-    await this.#collections.signals.updateMany({ _id: { $in: ids }, ...free } as Filter<OutboxSignal>, {
-      $set: { leaseUntil: new Date(now.getTime() + this.#leaseMs), leaseOwner: owner }
-    })
-    return this.#collections.signals
-      .find({ _id: { $in: ids }, leaseOwner: owner })
-      .sort({ _id: 1 })
-      .toArray()
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = new Date()
+      const free = { $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }] } as Filter<OutboxSignal>
+      const candidates = await this.#collections.signals
+        .find(free, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .limit(most)
+        .toArray()
+      if (candidates.length === 0) return []
+      const ids = candidates.map((signal) => signal._id)
+      const owner = randomUUID()
+      await this.#collections.signals.updateMany({ _id: { $in: ids }, ...free } as Filter<OutboxSignal>, {
+        $set: { leaseUntil: new Date(now.getTime() + this.#leaseMs), leaseOwner: owner }
+      })
+      const claimed = await this.#collections.signals
+        .find({ _id: { $in: ids }, leaseOwner: owner })
+        .sort({ _id: 1 })
+        .toArray()
+      if (claimed.length > 0) return claimed
+    }
+    return []
   }
 
   /** The aggregate's events not yet on Kafka, and the progress to record once they are. */
   async #pending(
     aggregateId: AggregateId
   ): Promise<{ aggregateId: AggregateId; events: EventRecord[]; published: number; lastId: string } | undefined> {
-    const [document, progress] = await Promise.all([
-      this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } }),
-      this.#collections.progress.findOne({ _id: aggregateId })
-    ])
+    // Progress first: read after the document, it could describe events the document read does not show yet.
+    const progress = await this.#collections.progress.findOne({ _id: aggregateId })
+    const document = await this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } })
     if (document === null) {
       // A signal with an id of the wrong type, or an aggregate deleted before publication.
       this.#log.error({ aggregateId: String(aggregateId) }, 'outbox signal names no existing aggregate; nothing to publish')
@@ -338,7 +405,8 @@ export class OutboxRelay {
     return signalled
   }
 
-  async #publish(events: EventRecord[]): Promise<void> {
+  /** Sends the events in order; `acknowledged` hears how many are on Kafka so far. */
+  async #publish(events: EventRecord[], acknowledged: (count: number) => void = () => {}): Promise<void> {
     const producer = await this.#connectedProducer()
     // Consecutive events for the same topic travel together; order is kept across topics too.
     const batches: TopicMessages[] = []
@@ -347,23 +415,30 @@ export class OutboxRelay {
       if (last?.topic === event.topic) last.messages.push(toKafkaMessage(event))
       else batches.push({ topic: event.topic, messages: [toKafkaMessage(event)] })
     }
-    for (const batch of batches) await producer.send({ ...batch, acks: -1 })
+    for (const batch of batches) {
+      await producer.send({ ...batch, acks: -1 })
+      acknowledged(batch.messages.length)
+    }
   }
 
   /**
-   * Progress only moves forward, whichever relay gets there first: one upsert that matches only
-   * lesser progress; a duplicate key means equal or further progress is recorded already.
+   * Progress only moves forward, whichever relay gets there first: an upsert that matches only
+   * lesser progress. A duplicate key means the document exists with equal or further progress,
+   * or another relay created it with less in the meantime: the update without upsert settles it.
    */
   async #recordProgress(aggregateId: AggregateId, published: number, lastId: string): Promise<void> {
+    const lesser = { _id: aggregateId, published: { $lt: published } }
     try {
-      await this.#collections.progress.updateOne(
-        { _id: aggregateId, published: { $lt: published } },
-        { $set: { published, lastId } },
-        { upsert: true }
-      )
+      await this.#collections.progress.updateOne(lesser, { $set: { published, lastId } }, { upsert: true })
     } catch (error) {
       if ((error as { code?: number }).code !== 11000) throw error
+      await this.#collections.progress.updateOne(lesser, { $set: { published, lastId } })
     }
+  }
+
+  #postponeAll(signals: Array<WithId<OutboxSignal>>, started: number): Promise<unknown> {
+    const tookMs = Date.now() - started
+    return Promise.all(signals.map((signal) => this.#postpone(signal, tookMs)))
   }
 
   /**

@@ -234,6 +234,28 @@ t.test('a reconciliation pass cut short by stop() moves no watermark, so the nex
   t.equal(await next.reconcile(), 1, 'the next pass finds the orphan')
 })
 
+t.test('one aggregate that cannot be published does not fail the rest of its batch, nor repeat them', async (t) => {
+  const { db, kafka, topic, relay, writer } = await setUp(t, { minBackoffMs: 50, maxBackoffMs: 200, sendRetries: 1 })
+  const received = await consumeTopic(t, kafka, topic)
+  const ids = ['ok-1', 'ok-2', 'stuck', 'ok-3', 'ok-4']
+  for (const id of ids) {
+    const event = registered(id, topic)
+    // A topic that does not exist (auto-creation is off) makes this one fail.
+    await writer.insertOne({ _id: id, name: id, visits: 0 }, [id === 'stuck' ? { ...event, topic: uniqueName('missing-topic') } : event])
+  }
+  await t.rejects(relay.relayBatch(), 'the batch reports the failure, so the loop backs off')
+  await eventually(async () => (received.length >= 4 ? true : undefined), 20_000, 'the four healthy aggregates')
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.same(received.map((m) => String(m.key)).sort(), ['ok-1', 'ok-2', 'ok-3', 'ok-4'], 'each healthy event once, none of the stuck one')
+  t.equal(relay.stats.published, 4)
+  const signals = await db.collection<{ aggregateId: string; attempts: number }>('accounts_outbox_signals').find().toArray()
+  t.same(
+    signals.map((signal) => [signal.aggregateId, signal.attempts]),
+    [['stuck', 1]],
+    'only the stuck signal is kept, postponed'
+  )
+})
+
 t.test('an aggregate whose events cannot be published is retried, and does not hold up others', async (t) => {
   const { db, kafka, topic, relay, writer, lines } = await setUp(t, { minBackoffMs: 50, maxBackoffMs: 200, sendRetries: 1 })
   const received = await consumeTopic(t, kafka, topic)
