@@ -296,9 +296,14 @@ export class OutboxRelay {
   async #pending(
     aggregateId: AggregateId
   ): Promise<{ aggregateId: AggregateId; events: EventRecord[]; published: number; lastId: string } | undefined> {
-    // Progress first: read after the document, it could describe events the document read does not show yet.
-    const progress = await this.#collections.progress.findOne({ _id: aggregateId })
-    const document = await this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } })
+    const read = () => this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } })
+    const [progress, first] = await Promise.all([this.#collections.progress.findOne({ _id: aggregateId }), read()])
+    // Read together, progress may be newer than the document (another relay published events
+    // written in between): read the document again, now certainly after the progress, before
+    // concluding that its outbox array was rewritten.
+    const lastIdMissing =
+      progress?.lastId !== undefined && first !== null && !(first.outbox ?? []).some((event) => event.id === progress.lastId)
+    const document = lastIdMissing ? await read() : first
     if (document === null) {
       // A signal with an id of the wrong type, or an aggregate deleted before publication.
       this.#log.error({ aggregateId: String(aggregateId) }, 'outbox signal names no existing aggregate; nothing to publish')

@@ -143,6 +143,24 @@ t.test('events appended while the relay publishes go out in the next round, afte
   t.equal(relay.stats.published, 2)
 })
 
+t.test('an outbox array rewritten under the relay is reported, and publication resumes after what was published', async (t) => {
+  const { db, kafka, topic, relay, accounts, lines } = await setUp(t)
+  const received = await consumeTopic(t, kafka, topic)
+  const [first, second, third] = [registered('r', topic), registered('r', topic), registered('r', topic)]
+  // As if a lost update replaced the array: progress names an event that is no longer in it.
+  await accounts.insertOne({ _id: 'r', name: 'r', visits: 0, ...outboxForInsert([second, third]) })
+  await db.collection('accounts_outbox_progress').insertOne({ _id: 'r' as never, published: 1, lastId: first.id })
+  t.equal(await relay.publishAggregate('r'), 1, 'one event after the published count')
+  await eventually(async () => (received.length >= 1 ? true : undefined), 20_000, 'the event')
+  t.equal(String(received[0]?.headers?.ce_id), third.id)
+  t.ok(
+    lines.some(
+      (line) => line.msg === 'the outbox array changed under the relay; resuming after the last published event where it can be found'
+    ),
+    'and the rewrite is logged'
+  )
+})
+
 t.test('events whose signal was lost are found by reconciliation', async (t) => {
   const { kafka, topic, relay, accounts } = await setUp(t)
   const received = await consumeTopic(t, kafka, topic)
