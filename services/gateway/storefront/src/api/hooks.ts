@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useState } from 'preact/hooks'
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
 import { gql, messageOf } from './client.js'
+import type { Page } from './types.js'
 
 export interface QueryState<T> {
   data: T | undefined
@@ -46,4 +47,55 @@ export function useMutation<T, V extends object>(mutation: string) {
     [mutation]
   )
   return { run, running: state.running, error: state.error, clearError: () => setState({ running: false }) }
+}
+
+export interface PagesState<T> {
+  items: T[]
+  /** Where the next page starts; null at the end. */
+  cursor: string | null
+  loading: boolean
+  /** A message for the shopper. */
+  error: string | undefined
+  /** Loads the next page. */
+  more: () => void
+  /** After an error: loads again the page that failed. */
+  retry: () => void
+  /** Puts a changed item where the one with its id is. */
+  replace: (item: T) => void
+}
+
+/** A list loaded a page at a time; a new `key` starts over, and a stale answer never lands. */
+export function usePages<T extends { id: string }>(fetchPage: (after: string | null) => Promise<Page<T>>, key: string): PagesState<T> {
+  const [items, setItems] = useState<T[]>([])
+  const [cursor, setCursor] = useState<string | null>(null)
+  const [state, setState] = useState<{ loading: boolean; error?: string }>({ loading: true })
+  const generation = useRef(0)
+  const load = async (after: string | null) => {
+    const mine = ++generation.current
+    setState({ loading: true })
+    try {
+      const page = await fetchPage(after)
+      if (mine !== generation.current) return
+      setItems((previous) => (after === null ? page.items : [...previous, ...page.items]))
+      setCursor(page.nextCursor)
+      setState({ loading: false })
+    } catch (error) {
+      if (mine === generation.current) setState({ loading: false, error: messageOf(error) })
+    }
+  }
+  // A new key starts over.
+  useEffect(() => {
+    setItems([])
+    setCursor(null)
+    void load(null)
+  }, [key])
+  return {
+    items,
+    cursor,
+    loading: state.loading,
+    error: state.error,
+    more: () => void load(cursor),
+    retry: () => void load(items.length === 0 ? null : cursor),
+    replace: (item) => setItems((previous) => previous.map((other) => (other.id === item.id ? item : other)))
+  }
 }

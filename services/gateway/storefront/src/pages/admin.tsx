@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { gql, messageOf } from '../api/client.js'
-import { useMutation } from '../api/hooks.js'
+import { useMutation, usePages } from '../api/hooks.js'
 import { SEARCH, UPDATE_ORDER_STATUS, UPDATE_PRODUCT } from '../api/operations.js'
 import type { Order, OrderStatus, Page, ProductSummary } from '../api/types.js'
 import { dateText, ErrorNote, Loading, orderNumber, Price, StatusBadge } from '../components/ui.js'
@@ -53,25 +53,10 @@ export function AdminProductsPage() {
 function ProductEditor() {
   const [q, setQ] = useState('')
   const [search, setSearch] = useState('')
-  const [products, setProducts] = useState<ProductSummary[]>([])
-  const [cursor, setCursor] = useState<string | null>(null)
-  const [state, setState] = useState<{ loading: boolean; error?: string }>({ loading: true })
-  const load = async (after: string | null) => {
-    setState({ loading: true })
-    try {
-      const filter = search === '' ? { sort: 'NAME' } : { q: search }
-      const { products: page } = await gql<{ products: Page<ProductSummary> }>(SEARCH, { filter, first: 25, after })
-      setProducts((previous) => (after === null ? page.items : [...previous, ...page.items]))
-      setCursor(page.nextCursor)
-      setState({ loading: false })
-    } catch (error) {
-      setState({ loading: false, error: messageOf(error) })
-    }
-  }
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new search starts over
-  useEffect(() => {
-    void load(null)
-  }, [search])
+  const pages = usePages<ProductSummary>(async (after) => {
+    const filter = search === '' ? { sort: 'NAME' } : { q: search }
+    return (await gql<{ products: Page<ProductSummary> }>(SEARCH, { filter, first: 25, after })).products
+  }, search)
   return (
     <section aria-labelledby="products-heading">
       <h2 id="products-heading">Products and stock</h2>
@@ -89,7 +74,7 @@ function ProductEditor() {
           Find
         </button>
       </form>
-      <ErrorNote message={state.error} onRetry={() => void load(null)} />
+      <ErrorNote message={pages.error} onRetry={pages.retry} />
       <table class="admin-table">
         <caption class="visually-hidden">Products: change a price or the stock, then save the row</caption>
         <thead>
@@ -103,14 +88,14 @@ function ProductEditor() {
           </tr>
         </thead>
         <tbody>
-          {products.map((product) => (
+          {pages.items.map((product) => (
             <ProductRow key={product.id} product={product} />
           ))}
         </tbody>
       </table>
-      {state.loading ? <Loading label="Loading products…" /> : null}
-      {cursor !== null && !state.loading ? (
-        <button type="button" class="button load-more" onClick={() => void load(cursor)}>
+      {pages.loading ? <Loading label="Loading products…" /> : null}
+      {pages.cursor !== null && !pages.loading ? (
+        <button type="button" class="button load-more" onClick={pages.more}>
           More products
         </button>
       ) : null}
@@ -235,7 +220,7 @@ function AllOrders() {
           </tr>
         </thead>
         <tbody>
-          {pages.orders.map((order) => (
+          {pages.items.map((order) => (
             <OrderRow key={order.id} order={order} onChange={pages.replace} />
           ))}
         </tbody>

@@ -33,21 +33,23 @@ export function problemsOf(lines: readonly CartLine[]): string[] {
   })
 }
 
+export function EmptyCart() {
+  return (
+    <section class="narrow">
+      <h1>Your cart is empty</h1>
+      <p>
+        <Link href={pathTo('search')}>Find something you like.</Link>
+      </p>
+    </section>
+  )
+}
+
 export function CartPage() {
   useTitle('Cart')
   const lines = useStore(cart)
   const error = useFreshCart()
   const problems = problemsOf(lines)
-  if (lines.length === 0) {
-    return (
-      <section class="narrow">
-        <h1>Your cart is empty</h1>
-        <p>
-          <Link href={pathTo('search')}>Find something you like.</Link>
-        </p>
-      </section>
-    )
-  }
+  if (lines.length === 0) return <EmptyCart />
   return (
     <section class="cart" aria-labelledby="cart-heading">
       <h1 id="cart-heading">Your cart</h1>

@@ -9,7 +9,7 @@ import { pathTo } from '../routes.js'
 import { Link, navigate, useTitle } from '../router.js'
 import { session } from '../session.js'
 import { persisted, useStore } from '../store.js'
-import { problemsOf, useFreshCart } from './cart.js'
+import { EmptyCart, problemsOf, useFreshCart } from './cart.js'
 
 const COUNTRIES = [
   'AT', 'AU', 'BE', 'CA', 'CH', 'CZ', 'DE', 'DK', 'ES', 'FI', 'FR', 'GB', 'GR', 'HU', 'IE', 'IT', 'JP', 'LU', 'NL', 'NO', 'NZ', 'PL',
@@ -68,16 +68,7 @@ export function CheckoutPage() {
       </section>
     )
   }
-  if (lines.length === 0) {
-    return (
-      <section class="narrow">
-        <h1>Your cart is empty</h1>
-        <p>
-          <Link href={pathTo('search')}>Find something you like.</Link>
-        </p>
-      </section>
-    )
-  }
+  if (lines.length === 0) return <EmptyCart />
   const problems = problemsOf(lines)
   const field = (name: keyof Address) => ({
     id: `address-${name}`,

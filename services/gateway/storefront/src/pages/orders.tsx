@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { gql, messageOf } from '../api/client.js'
-import { useMutation, useQuery } from '../api/hooks.js'
+import { useMutation, usePages, useQuery } from '../api/hooks.js'
 import { CANCEL_ORDER, ORDER_DETAIL, ORDERS } from '../api/operations.js'
 import type { Order, Page } from '../api/types.js'
 import { dateText, ErrorNote, Loading, orderNumber, Price, ProductArt, StatusBadge } from '../components/ui.js'
@@ -30,26 +30,10 @@ export function SignInFirst(props: { what: string }) {
 
 /** Pages of orders, newest first: the caller's, or (admins) everyone's. */
 export function useOrderPages(allUsers: boolean) {
-  const [orders, setOrders] = useState<Order[]>([])
-  const [cursor, setCursor] = useState<string | null>(null)
-  const [state, setState] = useState<{ loading: boolean; error?: string }>({ loading: true })
-  const load = async (after: string | null) => {
-    setState({ loading: true })
-    try {
-      const { orders: page } = await gql<{ orders: Page<Order> }>(ORDERS, { first: PAGE_SIZE, after, allUsers })
-      setOrders((previous) => (after === null ? page.items : [...previous, ...page.items]))
-      setCursor(page.nextCursor)
-      setState({ loading: false })
-    } catch (error) {
-      setState({ loading: false, error: messageOf(error) })
-    }
-  }
-  // biome-ignore lint/correctness/useExhaustiveDependencies: loads the first page once
-  useEffect(() => {
-    void load(null)
-  }, [allUsers])
-  const replace = (order: Order) => setOrders((previous) => previous.map((other) => (other.id === order.id ? order : other)))
-  return { orders, cursor, ...state, more: () => void load(cursor), retry: () => void load(orders.length === 0 ? null : cursor), replace }
+  return usePages<Order>(
+    async (after) => (await gql<{ orders: Page<Order> }>(ORDERS, { first: PAGE_SIZE, after, allUsers })).orders,
+    String(allUsers)
+  )
 }
 
 const itemsText = (order: Order) => {
@@ -70,13 +54,13 @@ function OrderList() {
     <section aria-labelledby="orders-heading">
       <h1 id="orders-heading">My orders</h1>
       <ErrorNote message={pages.error} onRetry={pages.retry} />
-      {!pages.loading && pages.error === undefined && pages.orders.length === 0 ? (
+      {!pages.loading && pages.error === undefined && pages.items.length === 0 ? (
         <p>
           No orders yet. <Link href={pathTo('search')}>Start shopping.</Link>
         </p>
       ) : null}
       <ul class="orders" aria-label="Orders">
-        {pages.orders.map((order) => (
+        {pages.items.map((order) => (
           <li key={order.id} class="order-row">
             <Link href={pathTo('order', { id: order.id })} class="order-link">
               <span class="order-id">Order {orderNumber(order.id)}</span>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { gql, messageOf } from '../api/client.js'
-import { useQuery } from '../api/hooks.js'
+import { usePages, useQuery } from '../api/hooks.js'
 import { CATEGORIES, SEARCH } from '../api/operations.js'
 import type { Category, Page, ProductSummary } from '../api/types.js'
 import { ErrorNote, Loading, ProductCard, ProductGrid } from '../components/ui.js'
@@ -56,46 +56,25 @@ export function SearchPage() {
   const filters = filtersFrom(route.query)
   const key = JSON.stringify(filters)
   const categories = useQuery<{ categories: Category[] }>(CATEGORIES, undefined, 'categories')
-  const [items, setItems] = useState<ProductSummary[]>([])
-  const [cursor, setCursor] = useState<string | null>(null)
-  const [state, setState] = useState<{ loading: boolean; error?: string }>({ loading: true })
-  const generation = useRef(0)
+  const pages = usePages<ProductSummary>(
+    async (after) => (await gql<{ products: Page<ProductSummary> }>(SEARCH, { filter: apiFilter(filters), first: PAGE_SIZE, after })).products,
+    key
+  )
   const sentinel = useRef<HTMLDivElement>(null)
   const categoryName = categories.data?.categories.find((category) => category.id === filters.category)?.name
   useTitle(filters.q !== '' ? `“${filters.q}”` : (categoryName ?? 'All products'))
-
-  const load = async (after: string | null, replace: boolean) => {
-    const mine = ++generation.current
-    setState({ loading: true })
-    try {
-      const { products } = await gql<{ products: Page<ProductSummary> }>(SEARCH, { filter: apiFilter(filters), first: PAGE_SIZE, after })
-      if (mine !== generation.current) return
-      setItems((previous) => (replace ? products.items : [...previous, ...products.items]))
-      setCursor(products.nextCursor)
-      setState({ loading: false })
-    } catch (error) {
-      if (mine === generation.current) setState({ loading: false, error: messageOf(error) })
-    }
-  }
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new filter (key) starts over
-  useEffect(() => {
-    setItems([])
-    setCursor(null)
-    void load(null, true)
-  }, [key])
 
   // Infinite loading: the next page when the end of the list comes into view (the button does the same).
   // biome-ignore lint/correctness/useExhaustiveDependencies: observes for the current cursor
   useEffect(() => {
     const target = sentinel.current
-    if (target === null || cursor === null || state.loading || state.error !== undefined) return
+    if (target === null || pages.cursor === null || pages.loading || pages.error !== undefined) return
     const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) void load(cursor, false)
+      if (entries.some((entry) => entry.isIntersecting)) pages.more()
     })
     observer.observe(target)
     return () => observer.disconnect()
-  }, [cursor, state.loading, state.error])
+  }, [pages.cursor, pages.loading, pages.error])
 
   const apply = (change: Partial<Filters>) => {
     const next = { ...filters, ...change }
@@ -144,19 +123,19 @@ export function SearchPage() {
       </aside>
       <section class="results" aria-labelledby="results-heading">
         <h1 id="results-heading">{filters.q !== '' ? `Results for “${filters.q}”` : (categoryName ?? 'All products')}</h1>
-        <ErrorNote message={state.error} onRetry={() => void load(items.length === 0 ? null : cursor, items.length === 0)} />
-        {!state.loading && state.error === undefined && items.length === 0 ? (
+        <ErrorNote message={pages.error} onRetry={pages.retry} />
+        {!pages.loading && pages.error === undefined && pages.items.length === 0 ? (
           <p class="empty">No products match. Try fewer words or another category.</p>
         ) : null}
         <ProductGrid label="Products">
-          {items.map((product) => (
+          {pages.items.map((product) => (
             <ProductCard key={product.id} product={product} />
           ))}
         </ProductGrid>
-        {state.loading ? <Loading label="Loading products…" /> : null}
+        {pages.loading ? <Loading label="Loading products…" /> : null}
         <div ref={sentinel} />
-        {cursor !== null && !state.loading && state.error === undefined ? (
-          <button type="button" class="button load-more" onClick={() => void load(cursor, false)}>
+        {pages.cursor !== null && !pages.loading && pages.error === undefined ? (
+          <button type="button" class="button load-more" onClick={pages.more}>
             Show more
           </button>
         ) : null}
