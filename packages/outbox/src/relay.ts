@@ -43,6 +43,16 @@ export interface OutboxRelayStats {
 }
 
 const WATERMARK_ID = 'reconciliation'
+
+/** An aggregate's events not yet on Kafka, and the progress to record once they are. */
+interface PendingWork {
+  aggregateId: AggregateId
+  events: EventRecord[]
+  published: number
+  lastId: string
+  /** No progress was recorded for this aggregate when its events were read. */
+  firstProgress: boolean
+}
 /** Reconciliation looks progress up by `_id` for this many documents at once (`$in` is a scan on FerretDB v1). */
 const RECONCILE_CHUNK = 32
 
@@ -225,11 +235,11 @@ export class OutboxRelay {
         sent += work.events.length
         return sent <= acknowledged
       })
-      await Promise.allSettled(done.map((work) => this.#recordProgress(work.aggregateId, work.published, work.lastId)))
+      await Promise.allSettled(done.map((work) => this.#recordProgress(work)))
       for (const work of done) this.stats.published += work.events.length
       throw error
     }
-    await Promise.all(pending.map((work) => this.#recordProgress(work.aggregateId, work.published, work.lastId)))
+    await Promise.all(pending.map((work) => this.#recordProgress(work)))
     for (const work of pending) this.stats.published += work.events.length
   }
 
@@ -293,9 +303,7 @@ export class OutboxRelay {
   }
 
   /** The aggregate's events not yet on Kafka, and the progress to record once they are. */
-  async #pending(
-    aggregateId: AggregateId
-  ): Promise<{ aggregateId: AggregateId; events: EventRecord[]; published: number; lastId: string } | undefined> {
+  async #pending(aggregateId: AggregateId): Promise<PendingWork | undefined> {
     const read = () => this.#collections.aggregates.findOne({ _id: aggregateId }, { projection: { outbox: 1 } })
     const [progress, first] = await Promise.all([this.#collections.progress.findOne({ _id: aggregateId }), read()])
     // Read together, progress may be newer than the document (another relay published events
@@ -313,7 +321,7 @@ export class OutboxRelay {
     const start = this.#resumePosition(aggregateId, events, progress)
     const last = events.at(-1)
     if (start >= events.length || last === undefined) return undefined
-    return { aggregateId, events: events.slice(start), published: events.length, lastId: last.id }
+    return { aggregateId, events: events.slice(start), published: events.length, lastId: last.id, firstProgress: progress === null }
   }
 
   /** Publishes the aggregate's events that are not on Kafka yet, oldest first. */
@@ -321,7 +329,7 @@ export class OutboxRelay {
     const work = await this.#pending(aggregateId)
     if (work === undefined) return 0
     await this.#publish(work.events)
-    await this.#recordProgress(aggregateId, work.published, work.lastId)
+    await this.#recordProgress(work)
     this.stats.published += work.events.length
     return work.events.length
   }
@@ -427,18 +435,23 @@ export class OutboxRelay {
   }
 
   /**
-   * Progress only moves forward, whichever relay gets there first: an upsert that matches only
-   * lesser progress. A duplicate key means the document exists with equal or further progress,
-   * or another relay created it with less in the meantime: the update without upsert settles it.
+   * Progress only moves forward, whichever relay gets there first. An aggregate's first progress
+   * is an insert: the conditional upsert it replaces took 51 ms on FerretDB v1 with 3,000
+   * aggregates (growing with the collection, which gains a document per aggregate ever
+   * published) against 1 ms for the insert. A duplicate key (another relay was first), and every
+   * later progress, is an update that matches only lesser progress.
    */
-  async #recordProgress(aggregateId: AggregateId, published: number, lastId: string): Promise<void> {
-    const lesser = { _id: aggregateId, published: { $lt: published } }
-    try {
-      await this.#collections.progress.updateOne(lesser, { $set: { published, lastId } }, { upsert: true })
-    } catch (error) {
-      if ((error as { code?: number }).code !== 11000) throw error
-      await this.#collections.progress.updateOne(lesser, { $set: { published, lastId } })
+  async #recordProgress(work: PendingWork): Promise<void> {
+    const progress = { published: work.published, lastId: work.lastId }
+    if (work.firstProgress) {
+      try {
+        await this.#collections.progress.insertOne({ _id: work.aggregateId, ...progress })
+        return
+      } catch (error) {
+        if ((error as { code?: number }).code !== 11000) throw error
+      }
     }
+    await this.#collections.progress.updateOne({ _id: work.aggregateId, published: { $lt: work.published } }, { $set: progress })
   }
 
   #postponeAll(signals: Array<WithId<OutboxSignal>>, started: number): Promise<unknown> {
