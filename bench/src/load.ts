@@ -7,6 +7,8 @@ export interface LoadOptions {
   method?: 'GET' | 'POST'
   headers?: Record<string, string>
   body?: string
+  /** Bodies each connection sends in turn, instead of one `body` (orders spread over products). */
+  bodies?: string[]
   connections: number
   /** Seconds; or `amount` requests. */
   duration?: number
@@ -38,6 +40,7 @@ const result = await autocannon({
   method: options.method ?? 'GET',
   headers: options.headers,
   body: options.body,
+  ...(options.bodies === undefined ? {} : { requests: options.bodies.map((body) => ({ body })) }),
   connections: options.connections,
   pipelining: 1,
   ...(options.amount === undefined ? { duration: options.duration ?? 5 } : { amount: options.amount }),
