@@ -1,7 +1,7 @@
 // `npm run bench [-- <scenario>...] [-- --smoke]`: starts the local Kafka and MongoDB-wire
 // server (profile "bench", its own ports) and all six services from their build, runs the
 // scenarios, writes bench/results/<date>.json and latest.{json,md}, and stops what it started.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
 import { ADMIN, startWholeStack } from '@polyshop/testkit'
@@ -112,6 +112,10 @@ async function main(): Promise<number> {
   try {
     await buildServices()
     if (!external) {
+      // Every run starts from empty servers: topics and consumer offsets left by an earlier run
+      // would hand this run's services a backlog to work through while it measures.
+      await stopStack(profile)
+      rmSync(profile.dir, { recursive: true, force: true })
       const stack = await startStack(profile, (line) => console.log(`  ${line}`))
       started = stack.started
       process.env.KAFKA_BROKERS = stack.kafkaBrokers
