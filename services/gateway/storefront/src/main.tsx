@@ -9,8 +9,8 @@ import { HomePage } from './pages/home.js'
 import { OrderPage, OrdersPage } from './pages/orders.js'
 import { ProductPage } from './pages/product.js'
 import { SearchPage } from './pages/search.js'
-import { pathTo } from './routes.js'
 import { Link, useRoute, useTitle } from './router.js'
+import { pathTo } from './routes.js'
 import './styles.css'
 
 function NotFound() {
@@ -61,7 +61,6 @@ function Guarded() {
   const [error, reset] = useErrorBoundary((caught: unknown) => console.error('storefront page failed', caught))
   const route = useRoute()
   // Another page is another chance.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: resets on navigation only
   useEffect(() => {
     if (error !== undefined) reset()
   }, [route])

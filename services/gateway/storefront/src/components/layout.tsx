@@ -3,8 +3,8 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { gql } from '../api/client.js'
 import { LOGOUT } from '../api/operations.js'
 import { cart, itemCount } from '../cart.js'
-import { pathTo } from '../routes.js'
 import { Link, navigate, useRoute } from '../router.js'
+import { pathTo } from '../routes.js'
 import { endSession, isAdmin, session } from '../session.js'
 import { useStore } from '../store.js'
 
@@ -28,6 +28,7 @@ function SearchBox() {
     navigate(pathTo('search', {}, { ...query, q: text.trim() }))
   }
   return (
+    // biome-ignore lint/a11y/useSemanticElements: a form with role=search is what screen readers announce; <search> is too new for some
     <form class="search" role="search" onSubmit={onSubmit} action="/search">
       <label for="site-search" class="visually-hidden">
         Search products
@@ -57,7 +58,7 @@ export function Layout(props: { children: ComponentChildren }) {
   const main = useRef<HTMLElement>(null)
   // After client-side navigation, move focus to the new page so keyboard and screen reader users start there.
   const first = useRef(true)
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every route change
+  // Runs on every route change.
   useEffect(() => {
     if (first.current) {
       first.current = false

@@ -1,8 +1,8 @@
 import type { ComponentChildren } from 'preact'
 import type { Money, ProductSummary } from '../api/types.js'
 import { formatMoney } from '../money.js'
-import { pathTo } from '../routes.js'
 import { Link } from '../router.js'
+import { pathTo } from '../routes.js'
 
 /** An error for the shopper: announced to screen readers, with a way to try again when there is one. */
 export function ErrorNote(props: { message: string | undefined; onRetry?: (() => void) | undefined }) {

@@ -3,8 +3,8 @@ import { useMutation } from '../api/hooks.js'
 import { LOGIN, REGISTER } from '../api/operations.js'
 import type { AuthPayload } from '../api/types.js'
 import { ErrorNote } from '../components/ui.js'
-import { pathTo } from '../routes.js'
 import { Link, navigate, useRoute, useTitle } from '../router.js'
+import { pathTo } from '../routes.js'
 import { startSession } from '../session.js'
 
 /** Where to go after signing in: a page of this site named by `next`, else home. */
@@ -31,7 +31,14 @@ export function SignInPage() {
       <h1 id="signin-heading">Sign in</h1>
       <form class="stack" onSubmit={(event) => void onSubmit(event)}>
         <label for="signin-email">Email</label>
-        <input id="signin-email" type="email" required autoComplete="email" value={email} onInput={(event) => setEmail(event.currentTarget.value)} />
+        <input
+          id="signin-email"
+          type="email"
+          required
+          autoComplete="email"
+          value={email}
+          onInput={(event) => setEmail(event.currentTarget.value)}
+        />
         <label for="signin-password">Password</label>
         <input
           id="signin-password"

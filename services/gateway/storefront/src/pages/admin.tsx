@@ -1,13 +1,13 @@
 import type { ComponentChildren } from 'preact'
-import { useEffect, useState } from 'preact/hooks'
-import { gql, messageOf } from '../api/client.js'
+import { useState } from 'preact/hooks'
+import { gql } from '../api/client.js'
 import { useMutation, usePages } from '../api/hooks.js'
 import { SEARCH, UPDATE_ORDER_STATUS, UPDATE_PRODUCT } from '../api/operations.js'
 import type { Order, OrderStatus, Page, ProductSummary } from '../api/types.js'
 import { dateText, ErrorNote, Loading, orderNumber, Price, StatusBadge } from '../components/ui.js'
 import { amountText, parseAmount } from '../money.js'
-import { pathTo } from '../routes.js'
 import { Link, useTitle } from '../router.js'
+import { pathTo } from '../routes.js'
 import { isAdmin, session } from '../session.js'
 import { useStore } from '../store.js'
 import { SignInFirst, useOrderPages } from './orders.js'
@@ -60,6 +60,7 @@ function ProductEditor() {
   return (
     <section aria-labelledby="products-heading">
       <h2 id="products-heading">Products and stock</h2>
+      {/* biome-ignore lint/a11y/useSemanticElements: a form with role=search is what screen readers announce; <search> is too new for some */}
       <form
         class="inline-form"
         role="search"

@@ -5,8 +5,8 @@ import type { ProductSummary } from '../api/types.js'
 import { type CartLine, cart, MAX_QUANTITY, refreshCart, removeFromCart, setQuantity } from '../cart.js'
 import { ErrorNote, Price, ProductArt } from '../components/ui.js'
 import { totals } from '../money.js'
-import { pathTo } from '../routes.js'
 import { Link, useTitle } from '../router.js'
+import { pathTo } from '../routes.js'
 import { useStore } from '../store.js'
 
 /** Brings the cart's names, prices and stock up to date with the catalog; an error is the shopper's to see. */

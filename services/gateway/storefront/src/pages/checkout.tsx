@@ -5,19 +5,45 @@ import type { Address, Order } from '../api/types.js'
 import { cart, clearCart } from '../cart.js'
 import { ErrorNote, Price } from '../components/ui.js'
 import { formatMoney, totals } from '../money.js'
-import { pathTo } from '../routes.js'
 import { Link, navigate, useTitle } from '../router.js'
+import { pathTo } from '../routes.js'
 import { session } from '../session.js'
 import { persisted, useStore } from '../store.js'
 import { EmptyCart, problemsOf, useFreshCart } from './cart.js'
 
 const COUNTRIES = [
-  'AT', 'AU', 'BE', 'CA', 'CH', 'CZ', 'DE', 'DK', 'ES', 'FI', 'FR', 'GB', 'GR', 'HU', 'IE', 'IT', 'JP', 'LU', 'NL', 'NO', 'NZ', 'PL',
-  'PT', 'SE', 'US'
+  'AT',
+  'AU',
+  'BE',
+  'CA',
+  'CH',
+  'CZ',
+  'DE',
+  'DK',
+  'ES',
+  'FI',
+  'FR',
+  'GB',
+  'GR',
+  'HU',
+  'IE',
+  'IT',
+  'JP',
+  'LU',
+  'NL',
+  'NO',
+  'NZ',
+  'PL',
+  'PT',
+  'SE',
+  'US'
 ]
 
 const isAddress = (value: unknown): value is Address =>
-  typeof value === 'object' && value !== null && typeof (value as Address).line1 === 'string' && typeof (value as Address).country === 'string'
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Address).line1 === 'string' &&
+  typeof (value as Address).country === 'string'
 
 /** The last address used, offered again next time (this browser only). */
 const lastAddress = persisted<Address | null>('polyshop.address', null, isAddress)
@@ -102,71 +128,71 @@ export function CheckoutPage() {
     <section aria-labelledby="checkout-heading">
       <h1 id="checkout-heading">Checkout</h1>
       <div class="checkout">
-      <form class="address-form" onSubmit={(event) => void onSubmit(event)}>
-        <fieldset>
-          <legend>Shipping address</legend>
-          <label for="address-name">Full name</label>
-          <input {...field('name')} required maxLength={100} autoComplete="name" />
-          <label for="address-line1">Street and number</label>
-          <input {...field('line1')} required maxLength={200} autoComplete="address-line1" />
-          <label for="address-line2">Apartment, floor (optional)</label>
-          <input {...field('line2')} maxLength={200} autoComplete="address-line2" />
-          <div class="row">
-            <div>
-              <label for="address-postalCode">Postal code</label>
-              <input {...field('postalCode')} required maxLength={20} autoComplete="postal-code" />
+        <form class="address-form" onSubmit={(event) => void onSubmit(event)}>
+          <fieldset>
+            <legend>Shipping address</legend>
+            <label for="address-name">Full name</label>
+            <input {...field('name')} required maxLength={100} autoComplete="name" />
+            <label for="address-line1">Street and number</label>
+            <input {...field('line1')} required maxLength={200} autoComplete="address-line1" />
+            <label for="address-line2">Apartment, floor (optional)</label>
+            <input {...field('line2')} maxLength={200} autoComplete="address-line2" />
+            <div class="row">
+              <div>
+                <label for="address-postalCode">Postal code</label>
+                <input {...field('postalCode')} required maxLength={20} autoComplete="postal-code" />
+              </div>
+              <div>
+                <label for="address-city">City</label>
+                <input {...field('city')} required maxLength={100} autoComplete="address-level2" />
+              </div>
             </div>
-            <div>
-              <label for="address-city">City</label>
-              <input {...field('city')} required maxLength={100} autoComplete="address-level2" />
-            </div>
-          </div>
-          <label for="address-country">Country</label>
-          <select
-            id="address-country"
-            name="country"
-            value={address.country}
-            onChange={(event) => setAddress({ ...address, country: event.currentTarget.value })}
-            autoComplete="country"
-          >
-            {countries.map(([code, name]) => (
-              <option key={code} value={code}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </fieldset>
-        <ErrorNote message={place.error ?? fresh} />
-        {problems.length === 0 ? null : (
-          <ul class="note note-warning" role="status">
-            {problems.map((problem) => (
-              <li key={problem}>{problem}</li>
+            <label for="address-country">Country</label>
+            <select
+              id="address-country"
+              name="country"
+              value={address.country}
+              onChange={(event) => setAddress({ ...address, country: event.currentTarget.value })}
+              autoComplete="country"
+            >
+              {countries.map(([code, name]) => (
+                <option key={code} value={code}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </fieldset>
+          <ErrorNote message={place.error ?? fresh} />
+          {problems.length === 0 ? null : (
+            <ul class="note note-warning" role="status">
+              {problems.map((problem) => (
+                <li key={problem}>{problem}</li>
+              ))}
+            </ul>
+          )}
+          <button type="submit" class="button button-primary" disabled={place.running || problems.length > 0}>
+            {place.running ? 'Placing your order…' : `Place order · ${totals(lines).map(formatMoney).join(' + ')}`}
+          </button>
+        </form>
+        <aside class="summary" aria-label="Order summary">
+          <h2>Summary</h2>
+          <ul class="summary-lines">
+            {lines.map((line) => (
+              <li key={line.productId}>
+                <span>
+                  {line.quantity} × {line.name}
+                </span>
+                <Price money={{ amount: line.price.amount * line.quantity, currency: line.price.currency }} />
+              </li>
             ))}
           </ul>
-        )}
-        <button type="submit" class="button button-primary" disabled={place.running || problems.length > 0}>
-          {place.running ? 'Placing your order…' : `Place order · ${totals(lines).map(formatMoney).join(' + ')}`}
-        </button>
-      </form>
-      <aside class="summary" aria-label="Order summary">
-        <h2>Summary</h2>
-        <ul class="summary-lines">
-          {lines.map((line) => (
-            <li key={line.productId}>
-              <span>
-                {line.quantity} × {line.name}
-              </span>
-              <Price money={{ amount: line.price.amount * line.quantity, currency: line.price.currency }} />
-            </li>
+          {totals(lines).map((total) => (
+            <p key={total.currency} class="total">
+              Total <Price money={total} class="price price-total" />
+            </p>
           ))}
-        </ul>
-        {totals(lines).map((total) => (
-          <p key={total.currency} class="total">
-            Total <Price money={total} class="price price-total" />
-          </p>
-        ))}
-        <p class="hint">We email you a confirmation as soon as the order is placed.</p>
-      </aside>
+          <p class="hint">We email you a confirmation as soon as the order is placed.</p>
+        </aside>
       </div>
     </section>
   )

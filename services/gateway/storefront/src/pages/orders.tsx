@@ -1,11 +1,11 @@
-import { useEffect, useState } from 'preact/hooks'
-import { gql, messageOf } from '../api/client.js'
+import { useState } from 'preact/hooks'
+import { gql } from '../api/client.js'
 import { useMutation, usePages, useQuery } from '../api/hooks.js'
 import { CANCEL_ORDER, ORDER_DETAIL, ORDERS } from '../api/operations.js'
 import type { Order, Page } from '../api/types.js'
 import { dateText, ErrorNote, Loading, orderNumber, Price, ProductArt, StatusBadge } from '../components/ui.js'
-import { pathTo } from '../routes.js'
 import { Link, useRoute, useTitle } from '../router.js'
+import { pathTo } from '../routes.js'
 import { session } from '../session.js'
 import { useStore } from '../store.js'
 
@@ -119,7 +119,9 @@ function OrderDetail(props: { id: string }) {
       <ul class="lines" aria-label="Items in this order">
         {shown.items.map((item) => (
           <li key={item.productId} class="line">
-            <ProductArt product={{ name: item.name, category: item.product?.category ?? item.productId, images: item.product?.images ?? [] }} />
+            <ProductArt
+              product={{ name: item.name, category: item.product?.category ?? item.productId, images: item.product?.images ?? [] }}
+            />
             <div class="line-info">
               <Link href={pathTo('product', { id: item.productId })} class="line-name">
                 {item.name}
@@ -154,6 +156,7 @@ function OrderDetail(props: { id: string }) {
       <ErrorNote message={cancel.error} />
       {CANCELLABLE.has(shown.status) ? (
         confirming ? (
+          // biome-ignore lint/a11y/useSemanticElements: a question with two buttons, not form fields: a labelled group, not a fieldset
           <div class="confirm" role="group" aria-label="Confirm cancellation">
             <p>Cancel this order? Its items go back on the shelf.</p>
             <button type="button" class="button button-danger" onClick={() => void onCancel()} disabled={cancel.running}>

@@ -4,8 +4,8 @@ import { PRODUCT } from '../api/operations.js'
 import type { Product, Recommendation } from '../api/types.js'
 import { addToCart, cart, MAX_QUANTITY } from '../cart.js'
 import { ErrorNote, Loading, Price, ProductArt, ProductCard, ProductGrid, StockState } from '../components/ui.js'
-import { pathTo } from '../routes.js'
 import { Link, useTitle } from '../router.js'
+import { pathTo } from '../routes.js'
 import { useStore } from '../store.js'
 import { REASON_TEXT } from './home.js'
 
@@ -44,7 +44,7 @@ export function ProductPage(props: { id: string }) {
             <ul class="thumbnails" aria-label="More pictures">
               {product.images.slice(1).map((image, index) => (
                 <li key={image}>
-                  <img src={image} alt={`${product.name}, picture ${index + 2}`} loading="lazy" />
+                  <img src={image} alt={`${product.name}, view ${index + 2}`} loading="lazy" />
                 </li>
               ))}
             </ul>

@@ -1,12 +1,12 @@
-import { useEffect, useRef, useState } from 'preact/hooks'
-import { gql, messageOf } from '../api/client.js'
+import { useEffect, useRef } from 'preact/hooks'
+import { gql } from '../api/client.js'
 import { usePages, useQuery } from '../api/hooks.js'
 import { CATEGORIES, SEARCH } from '../api/operations.js'
 import type { Category, Page, ProductSummary } from '../api/types.js'
 import { ErrorNote, Loading, ProductCard, ProductGrid } from '../components/ui.js'
 import { parseAmount } from '../money.js'
-import { pathTo } from '../routes.js'
 import { navigate, useRoute, useTitle } from '../router.js'
+import { pathTo } from '../routes.js'
 
 const PAGE_SIZE = 12
 /** The catalog's currency (every demo price is in euro); used to read the price filter. */
@@ -57,7 +57,8 @@ export function SearchPage() {
   const key = JSON.stringify(filters)
   const categories = useQuery<{ categories: Category[] }>(CATEGORIES, undefined, 'categories')
   const pages = usePages<ProductSummary>(
-    async (after) => (await gql<{ products: Page<ProductSummary> }>(SEARCH, { filter: apiFilter(filters), first: PAGE_SIZE, after })).products,
+    async (after) =>
+      (await gql<{ products: Page<ProductSummary> }>(SEARCH, { filter: apiFilter(filters), first: PAGE_SIZE, after })).products,
     key
   )
   const sentinel = useRef<HTMLDivElement>(null)
@@ -65,7 +66,7 @@ export function SearchPage() {
   useTitle(filters.q !== '' ? `“${filters.q}”` : (categoryName ?? 'All products'))
 
   // Infinite loading: the next page when the end of the list comes into view (the button does the same).
-  // biome-ignore lint/correctness/useExhaustiveDependencies: observes for the current cursor
+  // Observes for the current cursor.
   useEffect(() => {
     const target = sentinel.current
     if (target === null || pages.cursor === null || pages.loading || pages.error !== undefined) return
