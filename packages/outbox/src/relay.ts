@@ -53,8 +53,31 @@ interface PendingWork {
   /** No progress was recorded for this aggregate when its events were read. */
   firstProgress: boolean
 }
-/** Reconciliation looks progress up by `_id` for this many documents at once (`$in` is a scan on FerretDB v1). */
-const RECONCILE_CHUNK = 32
+/**
+ * The most database operations one relay has in flight: enough to overlap round trips, few
+ * enough to leave the service's connection pool (MONGODB_MAX_POOL_SIZE) to its requests.
+ */
+const CONCURRENCY = 8
+
+/** Runs `fn` over the items, at most CONCURRENCY at a time; results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index] as T)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker))
+  return results
+}
+
+/** The signals claimed for one aggregate. */
+interface SignalGroup {
+  aggregateId: AggregateId
+  signals: Array<WithId<OutboxSignal>>
+}
 
 /**
  * Publishes the events that aggregate documents carry in their `outbox` field to Kafka.
@@ -191,34 +214,40 @@ export class OutboxRelay {
     const claimed = await this.#claim(most)
     if (claimed.length === 0) return 0
     // Several signals of one aggregate (an order created, then cancelled) are one publication.
-    const groups = new Map<string, { aggregateId: AggregateId; signals: Array<WithId<OutboxSignal>> }>()
+    const groups = new Map<string, SignalGroup>()
     for (const signal of claimed) {
       const key = `${typeof signal.aggregateId}:${String(signal.aggregateId)}`
       const group = groups.get(key) ?? { aggregateId: signal.aggregateId, signals: [] }
       group.signals.push(signal)
       groups.set(key, group)
     }
-    try {
-      await this.#publishAggregates([...groups.values()].map((group) => group.aggregateId))
-    } catch (error) {
-      if (groups.size === 1) {
-        await this.#postponeAll(claimed, started)
-        throw error
+    // An aggregate that failed before goes on its own, so it cannot fail a batch again.
+    const suspects = [...groups.values()].filter((group) => group.signals.some((signal) => signal.attempts > 0))
+    const fresh = [...groups.values()].filter((group) => !suspects.includes(group))
+    let alone = suspects
+    if (fresh.length > 0) {
+      try {
+        await this.#publishAggregates(fresh.map((group) => group.aggregateId))
+        await this.#collections.signals.deleteMany({ _id: { $in: fresh.flatMap((group) => group.signals.map((signal) => signal._id)) } })
+      } catch (error) {
+        await this.#disconnect()
+        if (fresh.length === 1 && suspects.length === 0) {
+          await this.#postponeAll(claimed, started)
+          throw error
+        }
+        // One aggregate that cannot be published (a missing topic, a message too large) must not
+        // hold up the others: each on its own, with a fresh producer.
+        this.#log.warn({ err: error, aggregates: fresh.length }, 'an outbox batch failed; publishing its aggregates one at a time')
+        alone = [...fresh, ...suspects]
       }
-      // One aggregate that cannot be published (a missing topic, a message too large) must not
-      // hold up the others: each on its own, with a fresh producer.
-      this.#log.warn({ err: error, aggregates: groups.size }, 'an outbox batch failed; publishing its aggregates one at a time')
-      await this.#disconnect()
-      await this.#oneAtATime([...groups.values()], started)
-      return claimed.length
     }
-    await this.#collections.signals.deleteMany({ _id: { $in: claimed.map((signal) => signal._id) } })
+    await this.#oneAtATime(alone)
     return claimed.length
   }
 
   /** The unpublished events of these aggregates, in one Kafka request per topic, then their progress. */
   async #publishAggregates(aggregateIds: AggregateId[]): Promise<void> {
-    const pending = (await Promise.all(aggregateIds.map((id) => this.#pending(id)))).filter((work) => work !== undefined)
+    const pending = (await inParallel(aggregateIds, (id) => this.#pending(id))).filter((work) => work !== undefined)
     if (pending.length === 0) return
     let acknowledged = 0
     try {
@@ -235,39 +264,43 @@ export class OutboxRelay {
         sent += work.events.length
         return sent <= acknowledged
       })
-      await Promise.allSettled(done.map((work) => this.#recordProgress(work)))
+      await inParallel(done, (work) => this.#recordProgress(work).catch(() => {}))
       for (const work of done) this.stats.published += work.events.length
       throw error
     }
-    await Promise.all(pending.map((work) => this.#recordProgress(work)))
+    await inParallel(pending, (work) => this.#recordProgress(work))
     for (const work of pending) this.stats.published += work.events.length
   }
 
   /**
-   * After a failed batch: every aggregate on its own. Signals of those published are deleted and
-   * those of the failing ones postponed. Two failures in a row point at the broker rather than an
-   * aggregate, so the rest are postponed untried. Rethrows the last failure: the loop backs off.
+   * Aggregates one at a time (those that failed before, or all of a failed batch). Signals of
+   * those published are deleted; a failing one is postponed, counted and logged, and the others
+   * go on: one bad aggregate must not stall the relay. Two failures in a row point at the broker:
+   * the rest are released untried (no attempt counted) and the failure is rethrown, so the loop
+   * backs off.
    */
-  async #oneAtATime(groups: Array<{ aggregateId: AggregateId; signals: Array<WithId<OutboxSignal>> }>, started: number): Promise<void> {
-    let failure: unknown
+  async #oneAtATime(groups: SignalGroup[]): Promise<void> {
     let failuresInARow = 0
-    for (const group of groups) {
-      if (failuresInARow >= 2) {
-        await this.#postponeAll(group.signals, started)
-        continue
-      }
+    for (const [index, group] of groups.entries()) {
+      const started = Date.now()
       try {
         await this.#publishAggregates([group.aggregateId])
         await this.#collections.signals.deleteMany({ _id: { $in: group.signals.map((signal) => signal._id) } })
         failuresInARow = 0
       } catch (error) {
-        failure = error
         failuresInARow++
         await this.#disconnect()
         await this.#postponeAll(group.signals, started)
+        if (failuresInARow >= 2) {
+          const untried = groups.slice(index + 1).flatMap((other) => other.signals.map((signal) => signal._id))
+          if (untried.length > 0) await this.#collections.signals.updateMany({ _id: { $in: untried } }, { $set: { leaseUntil: null } })
+          throw error
+        }
+        this.stats.failures++
+        this.stats.lastError = (error as Error).message
+        this.#log.warn({ err: error, aggregateId: String(group.aggregateId) }, 'outbox relay could not publish; will retry')
       }
     }
-    if (failure !== undefined) throw failure
   }
 
   /**
@@ -408,7 +441,7 @@ export class OutboxRelay {
       }
       if ((document.outbox?.length ?? 0) === 0) continue
       chunk.push(document)
-      if (chunk.length < RECONCILE_CHUNK) continue
+      if (chunk.length < CONCURRENCY) continue
       await check(chunk)
       chunk = []
     }

@@ -253,7 +253,7 @@ t.test('a reconciliation pass cut short by stop() moves no watermark, so the nex
 })
 
 t.test('one aggregate that cannot be published does not fail the rest of its batch, nor repeat them', async (t) => {
-  const { db, kafka, topic, relay, writer } = await setUp(t, { minBackoffMs: 50, maxBackoffMs: 200, sendRetries: 1 })
+  const { db, kafka, topic, relay, writer, lines } = await setUp(t, { minBackoffMs: 50, maxBackoffMs: 200, sendRetries: 1 })
   const received = await consumeTopic(t, kafka, topic)
   const ids = ['ok-1', 'ok-2', 'stuck', 'ok-3', 'ok-4']
   for (const id of ids) {
@@ -261,7 +261,8 @@ t.test('one aggregate that cannot be published does not fail the rest of its bat
     // A topic that does not exist (auto-creation is off) makes this one fail.
     await writer.insertOne({ _id: id, name: id, visits: 0 }, [id === 'stuck' ? { ...event, topic: uniqueName('missing-topic') } : event])
   }
-  await t.rejects(relay.relayBatch(), 'the batch reports the failure, so the loop backs off')
+  t.equal(await relay.relayBatch(), 5, 'one bad aggregate is not a broker failure: the relay goes on without backing off')
+  t.equal(relay.stats.failures, 1, 'it is counted')
   await eventually(async () => (received.length >= 4 ? true : undefined), 20_000, 'the four healthy aggregates')
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.same(received.map((m) => String(m.key)).sort(), ['ok-1', 'ok-2', 'ok-3', 'ok-4'], 'each healthy event once, none of the stuck one')
@@ -271,6 +272,22 @@ t.test('one aggregate that cannot be published does not fail the rest of its bat
     signals.map((signal) => [signal.aggregateId, signal.attempts]),
     [['stuck', 1]],
     'only the stuck signal is kept, postponed'
+  )
+
+  // Claimed again with new work once its lease is over, it goes on its own: the batch goes out whole.
+  await db.collection('accounts_outbox_signals').updateMany({}, { $set: { leaseUntil: null } })
+  for (const id of ['ok-5', 'ok-6']) await writer.insertOne({ _id: id, name: id, visits: 0 }, [registered(id, topic)])
+  const batchFailures = () => lines.filter((line) => line.msg === 'an outbox batch failed; publishing its aggregates one at a time').length
+  const failedBatchesBefore = batchFailures()
+  t.equal(await relay.relayBatch(), 3)
+  await eventually(async () => (received.length >= 6 ? true : undefined), 20_000, 'the two new healthy aggregates')
+  t.equal(batchFailures(), failedBatchesBefore, 'no batch failed because of the known-bad aggregate')
+  t.same(
+    (await db.collection<{ aggregateId: string; attempts: number }>('accounts_outbox_signals').find().toArray()).map((signal) => [
+      signal.aggregateId,
+      signal.attempts
+    ]),
+    [['stuck', 2]]
   )
 })
 
