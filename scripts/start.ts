@@ -153,8 +153,9 @@ async function main(): Promise<void> {
       env: {
         ...process.env,
         ...defaults,
-        // The heap settings of the image (npm passes them on to the service's node).
-        NODE_OPTIONS: SERVICE_NODE_OPTIONS,
+        // The heap settings of the image (npm passes them on to the service's node), then the
+        // developer's own (--inspect …), which win where they overlap.
+        NODE_OPTIONS: `${SERVICE_NODE_OPTIONS} ${process.env.NODE_OPTIONS ?? ''}`.trim(),
         ...service.env,
         PORT: String(service.port),
         KAFKA_BROKERS: stack.kafkaBrokers,
