@@ -228,7 +228,7 @@ export class OutboxRelay {
     if (fresh.length > 0) {
       try {
         await this.#publishAggregates(fresh.map((group) => group.aggregateId))
-        await this.#collections.signals.deleteMany({ _id: { $in: fresh.flatMap((group) => group.signals.map((signal) => signal._id)) } })
+        await this.#done(fresh)
       } catch (error) {
         await this.#disconnect()
         if (fresh.length === 1 && suspects.length === 0) {
@@ -245,10 +245,10 @@ export class OutboxRelay {
     return claimed.length
   }
 
-  /** The unpublished events of these aggregates, in one Kafka request per topic, then their progress. */
-  async #publishAggregates(aggregateIds: AggregateId[]): Promise<void> {
+  /** The unpublished events of these aggregates, in one Kafka request per topic, then their progress; resolves to how many events went out. */
+  async #publishAggregates(aggregateIds: AggregateId[]): Promise<number> {
     const pending = (await inParallel(aggregateIds, (id) => this.#pending(id))).filter((work) => work !== undefined)
-    if (pending.length === 0) return
+    if (pending.length === 0) return 0
     let acknowledged = 0
     try {
       await this.#publish(
@@ -269,7 +269,14 @@ export class OutboxRelay {
       throw error
     }
     await inParallel(pending, (work) => this.#recordProgress(work))
-    for (const work of pending) this.stats.published += work.events.length
+    const events = pending.reduce((sum, work) => sum + work.events.length, 0)
+    this.stats.published += events
+    return events
+  }
+
+  /** Drops the signals of aggregates whose events are on Kafka. */
+  async #done(groups: SignalGroup[]): Promise<void> {
+    await this.#collections.signals.deleteMany({ _id: { $in: groups.flatMap((group) => group.signals.map((signal) => signal._id)) } })
   }
 
   /**
@@ -285,7 +292,7 @@ export class OutboxRelay {
       const started = Date.now()
       try {
         await this.#publishAggregates([group.aggregateId])
-        await this.#collections.signals.deleteMany({ _id: { $in: group.signals.map((signal) => signal._id) } })
+        await this.#done([group])
         failuresInARow = 0
       } catch (error) {
         failuresInARow++
@@ -358,13 +365,8 @@ export class OutboxRelay {
   }
 
   /** Publishes the aggregate's events that are not on Kafka yet, oldest first. */
-  async publishAggregate(aggregateId: AggregateId): Promise<number> {
-    const work = await this.#pending(aggregateId)
-    if (work === undefined) return 0
-    await this.#publish(work.events)
-    await this.#recordProgress(work)
-    this.stats.published += work.events.length
-    return work.events.length
+  publishAggregate(aggregateId: AggregateId): Promise<number> {
+    return this.#publishAggregates([aggregateId])
   }
 
   /**
