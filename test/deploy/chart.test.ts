@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureGoTool, goModuleDir, repoRoot, SERVICE_NODE_OPTIONS } from '@polyshop/devstack'
+import { ensureGoTool, goModuleDir, repoRoot, SERVICE_NODE_OPTIONS, servicePorts } from '@polyshop/devstack'
 import { Ajv } from 'ajv'
 import t from 'tap'
 import YAML from 'yaml'
@@ -122,6 +122,21 @@ t.test('skaffold builds every image the chart deploys', async (t) => {
     const image = workloads([deployment])[0]?.pod.containers[0]?.image ?? ''
     t.ok(artifacts.includes(image.split(':')[0] ?? ''), `${deployment.metadata.name}: ${image} is a skaffold artifact`)
   }
+})
+
+t.test('skaffold and compose.yaml build each image with the ports the chart gives that service (its EXPOSE)', async (t) => {
+  const ports = servicePorts()
+  const skaffold = YAML.parse(readFileSync(join(repoRoot, 'skaffold.yaml'), 'utf8'))
+  for (const artifact of skaffold.build.artifacts as Array<{ docker: { buildArgs: { SERVICE: string; PORTS: string } } }>) {
+    const { SERVICE, PORTS } = artifact.docker.buildArgs
+    t.equal(PORTS, ports[SERVICE]?.join(' '), `skaffold: ${SERVICE}`)
+  }
+  const compose = YAML.parse(readFileSync(join(repoRoot, 'compose.yaml'), 'utf8'))
+  const built = Object.values(compose.services as Record<string, { build?: { args: { SERVICE: string; PORTS: string } } }>).flatMap(
+    (service) => (service.build === undefined ? [] : [service.build.args])
+  )
+  t.same(built.map((args) => args.SERVICE).sort(), [...SERVICES].sort(), 'compose builds every service')
+  for (const { SERVICE, PORTS } of built) t.equal(PORTS, ports[SERVICE]?.join(' '), `compose: ${SERVICE}`)
 })
 
 function allContainers(workload: Workload): Container[] {

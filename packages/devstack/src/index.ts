@@ -1,8 +1,11 @@
 export { CHROMIUM_PATH, ensureChromium } from './browser.js'
+export { COMPOSE_TEST_PROJECT_PREFIX, type ContainerTool, containerEnv, ensureContainerTools, removeTestContainers } from './containers.js'
 export { ensureGoTool, GO_TOOLS, type GoToolName, goModuleDir } from './go-tools.js'
+export { type BuiltImage, buildImages, imageReference, imageServices, servicePorts } from './images.js'
 export {
   DEFAULT_KAFKA_VERSION,
   ensureKafkaRuntime,
+  ensureKafkaTools,
   ensureTopics,
   type KafkaOptions,
   startKafka,
@@ -12,6 +15,8 @@ export {
 } from './kafka.js'
 export { type ControlPlaneBinaries, ETCD_VERSION, ensureControlPlane, KUBERNETES_VERSION, KWOK_VERSION } from './kubernetes.js'
 export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
+export { dockerfileNodeImage, ensureNodeBaseImage, type NodeBaseImage } from './node-image.js'
 export { cacheDir, repoRoot, SERVICE_NODE_OPTIONS, stateDir } from './paths.js'
 export { POLYSHOP_TOPICS, type StackEndpoints, type StackProfile, stackProfile, stackStatus, startStack, stopStack } from './stack.js'
+export { composeImages, ensureStandInImages, type StandInImages } from './stand-in-images.js'
 export { MissingToolError } from './tools.js'

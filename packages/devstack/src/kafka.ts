@@ -32,15 +32,27 @@ export function kafkaVersion(options: Pick<KafkaOptions, 'version'>): string {
  * (org.apache.kafka:kafka_2.13 and its runtime dependencies, plus a log4j binding).
  */
 export function ensureKafkaRuntime(version: string): string {
-  const libs = join(cacheDir(), `kafka-${version}`, 'libs')
-  if (existsSync(join(libs, `kafka_2.13-${version}.jar`))) return libs
+  return resolveKafkaJars(version, 'libs', 'kafka_2.13')
+}
+
+/**
+ * Kafka's command-line tools (org.apache.kafka:kafka-tools: kafka-topics and friends) and their
+ * dependencies, for the broker image that stands in for the official one (stand-in-images.ts).
+ */
+export function ensureKafkaTools(version: string): string {
+  return resolveKafkaJars(version, 'tools-libs', 'kafka-tools')
+}
+
+function resolveKafkaJars(version: string, folder: string, artifact: string): string {
+  const libs = join(cacheDir(), `kafka-${version}`, folder)
+  if (existsSync(join(libs, `${artifact}-${version}.jar`))) return libs
   requireMaven()
   const work = join(cacheDir(), `kafka-${version}.download-${process.pid}`)
   rmSync(work, { recursive: true, force: true })
   mkdirSync(work, { recursive: true })
-  writeFileSync(join(work, 'pom.xml'), kafkaPom(version))
+  writeFileSync(join(work, 'pom.xml'), kafkaPom(version, artifact))
   runStep(
-    `fetching Apache Kafka ${version} from Maven Central`,
+    `fetching Apache Kafka ${version} (${artifact}) from Maven Central`,
     'mvn',
     ['-B', '-q', 'dependency:copy-dependencies', `-DoutputDirectory=${join(work, 'libs')}`, '-DincludeScope=runtime'],
     { cwd: work }
@@ -53,7 +65,7 @@ export function ensureKafkaRuntime(version: string): string {
   return libs
 }
 
-function kafkaPom(version: string): string {
+function kafkaPom(version: string, artifact: string): string {
   return `<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>dev.polyshop.devstack</groupId>
@@ -61,7 +73,7 @@ function kafkaPom(version: string): string {
   <version>${version}</version>
   <packaging>pom</packaging>
   <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>${version}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>${LOG4J_VERSION}</version></dependency>
   </dependencies>
 </project>
