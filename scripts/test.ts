@@ -7,8 +7,21 @@
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureChromium, ensureControlPlane, ensureGoTool, repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import {
+  buildImages,
+  ensureChromium,
+  ensureContainerTools,
+  ensureControlPlane,
+  ensureGoTool,
+  ensureStandInImages,
+  removeTestContainers,
+  repoRoot,
+  stackProfile,
+  startStack,
+  stopStack
+} from '@polyshop/devstack'
 import { buildServices } from './build.js'
+import { imageTable } from './images.js'
 
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name)
 
@@ -73,6 +86,21 @@ async function main(): Promise<number> {
     console.log(`  kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok ready in ${seconds(controlPlane)}`)
   }
 
+  // The images users build with Docker and skaffold, built from the same Dockerfile with buildah
+  // (the Node base image made locally, no registry); test/containers runs them.
+  if (only.length === 0 || only.some((path) => path.startsWith('test/containers'))) {
+    console.log('\n▶ images')
+    const imagesStarted = Date.now()
+    const log = (line: string) => console.log(`  ${line}`)
+    ensureContainerTools(log)
+    const images = buildImages(undefined, log)
+    console.log(`${imageTable(images)}\n  built in ${seconds(imagesStarted)}`)
+    // compose.yaml's Kafka, MongoDB and Mailpit, which cannot be pulled here (test/containers/compose.test.ts).
+    const standIns = Date.now()
+    const built = ensureStandInImages(log)
+    console.log(`  stand-ins ${Object.values(built).join(', ')} ready in ${seconds(standIns)}`)
+  }
+
   // The storefront is tested in Debian's chromium (test/e2e/storefront.test.ts).
   console.log('\n▶ browser')
   console.log(`  ${ensureChromium((line) => console.log(`  ${line}`))}`)
@@ -81,7 +109,11 @@ async function main(): Promise<number> {
   const external = Boolean(process.env.KAFKA_BROKERS) && Boolean(process.env.MONGODB_URL)
   // Stop what we start on Ctrl-C or SIGTERM too, not only when the tests end.
   let ours = { kafka: false, mongo: false }
-  const stop = () => stopStack(profile, ours)
+  // Containers a test started are removed by its teardown; these catch a test killed on the way.
+  const stop = async () => {
+    removeTestContainers()
+    await stopStack(profile, ours)
+  }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       void stop().finally(() => process.exit(130))
