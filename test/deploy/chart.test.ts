@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureGoTool, goModuleDir, repoRoot, SERVICE_NODE_OPTIONS, servicePorts } from '@polyshop/devstack'
+import { composeImages, ensureGoTool, goModuleDir, repoRoot, SERVICE_NODE_OPTIONS, servicePorts } from '@polyshop/devstack'
 import { Ajv } from 'ajv'
 import t from 'tap'
 import YAML from 'yaml'
@@ -137,6 +137,24 @@ t.test('skaffold and compose.yaml build each image with the ports the chart give
   )
   t.same(built.map((args) => args.SERVICE).sort(), [...SERVICES].sort(), 'compose builds every service')
   for (const { SERVICE, PORTS } of built) t.equal(PORTS, ports[SERVICE]?.join(' '), `compose: ${SERVICE}`)
+})
+
+t.test('compose.yaml runs the Kafka, MongoDB and Mailpit versions the chart runs', async (t) => {
+  const values = YAML.parse(readFileSync(join(CHART, 'values.yaml'), 'utf8'))
+  const images = composeImages()
+  t.equal(images.kafka, `apache/kafka:${values.kafka.version}`)
+  t.equal(images['kafka-topics'], images.kafka, 'the topics are created with the same image')
+  t.equal(images.mongodb, `${values.mongodb.image.repository}:${values.mongodb.image.tag}`)
+  t.equal(images.mailpit, `${values.mailpit.image.repository}:${values.mailpit.image.tag}`)
+  const compose = YAML.parse(readFileSync(join(repoRoot, 'compose.yaml'), 'utf8'))
+  const topics = /for spec in ([^;]+); do/.exec(compose.services['kafka-topics'].command[0])?.[1]?.split(' ') ?? []
+  t.same(
+    topics.sort(),
+    Object.entries(values.kafka.topics as Record<string, { partitions: number }>)
+      .map(([topic, { partitions }]) => `${topic}:${partitions}`)
+      .sort(),
+    "compose creates the chart's topics with the same partitions"
+  )
 })
 
 function allContainers(workload: Workload): Container[] {

@@ -21,18 +21,26 @@ export type GoToolName = keyof typeof GO_TOOLS
 /** The path of a Go tool, built once into the cache (`go install` of the pinned version). */
 export function ensureGoTool(name: GoToolName): string {
   const tool = GO_TOOLS[name]
-  const binary = join(cacheDir(), 'bin', `${name}-${tool.version}`)
+  return ensureGoProgram(name, tool.pkg, tool.version)
+}
+
+/** `go install <pkg>@<version>` once, into the cache as bin/<name>-<version>; the binary's path. */
+export function ensureGoProgram(name: string, pkg: string, version: string): string {
+  const binary = join(cacheDir(), 'bin', `${name}-${version}`)
   if (existsSync(binary)) return binary
   requireGo()
   const work = join(cacheDir(), `go-install-${name}-${process.pid}`)
   rmSync(work, { recursive: true, force: true })
   mkdirSync(work, { recursive: true })
-  runStep(`building ${name} ${tool.version} from the Go module proxy`, 'go', ['install', `${tool.pkg}@${tool.version}`], {
-    env: { GOBIN: work, GOFLAGS: '-trimpath' }
-  })
-  mkdirSync(join(cacheDir(), 'bin'), { recursive: true })
-  renameSync(join(work, name), binary)
-  rmSync(work, { recursive: true, force: true })
+  try {
+    runStep(`building ${name} ${version} from the Go module proxy`, 'go', ['install', `${pkg}@${version}`], {
+      env: { GOBIN: work, GOFLAGS: '-trimpath' }
+    })
+    mkdirSync(join(cacheDir(), 'bin'), { recursive: true })
+    renameSync(join(work, pkg.split('/').at(-1) as string), binary)
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
   return binary
 }
 

@@ -1,6 +1,6 @@
 export { CHROMIUM_PATH, ensureChromium } from './browser.js'
 export { COMPOSE_TEST_PROJECT_PREFIX, type ContainerTool, containerEnv, ensureContainerTools, removeTestContainers } from './containers.js'
-export { ensureGoTool, GO_TOOLS, type GoToolName, goModuleDir } from './go-tools.js'
+export { ensureGoProgram, ensureGoTool, GO_TOOLS, type GoToolName, goModuleDir } from './go-tools.js'
 export { type BuiltImage, buildImages, imageReference, imageServices, servicePorts } from './images.js'
 export {
   DEFAULT_KAFKA_VERSION,

@@ -105,7 +105,8 @@ function serverProperties(options: KafkaOptions): string {
   ].join('\n')
 }
 
-const LOG4J2 = `status = warn
+/** Warnings, and the broker's start and stop: what a developer needs from the broker's log. */
+export const KAFKA_LOG4J2 = `status = warn
 appender.console.type = Console
 appender.console.name = STDOUT
 appender.console.layout.type = PatternLayout
@@ -161,7 +162,7 @@ export async function startKafka(options: KafkaOptions): Promise<{ brokers: stri
   const libs = ensureKafkaRuntime(version)
   mkdirSync(options.dir, { recursive: true })
   writeFileSync(f.properties, serverProperties(options))
-  writeFileSync(f.log4j, LOG4J2)
+  writeFileSync(f.log4j, KAFKA_LOG4J2)
   const classpath = `${libs}/*`
   const jvm = [
     `-Xms${options.heap ?? '256m'}`,

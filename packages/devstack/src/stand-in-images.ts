@@ -8,15 +8,16 @@
 //                    assets are not in the Go module)
 // The official images run the same roles under the same service names and ports.
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { containerEnv } from './containers.js'
-import { ensureKafkaRuntime, ensureKafkaTools } from './kafka.js'
+import { ensureGoProgram } from './go-tools.js'
+import { ensureKafkaRuntime, ensureKafkaTools, KAFKA_LOG4J2 } from './kafka.js'
 import { ensureFerretDB, FERRETDB_VERSION } from './mongo.js'
 import { dockerfileNodeImage, ensureNodeBaseImage } from './node-image.js'
-import { cacheDir, repoRoot } from './paths.js'
-import { requireGo, runStep } from './tools.js'
+import { repoRoot } from './paths.js'
+import { runStep } from './tools.js'
 
 export interface StandInImages {
   kafka: string
@@ -80,16 +81,6 @@ const KAFKA_TOOL = (mainClass: string) => `#!/bin/sh
 exec java -Xmx256m -Dlog4j2.configurationFile=/opt/kafka/config/log4j2.properties -cp '/opt/kafka/tools-libs/*' ${mainClass} "$@"
 `
 
-const LOG4J2 = `appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = warn
-rootLogger.appenderRef.stdout.ref = STDOUT
-logger.server.name = kafka.server.KafkaRaftServer
-logger.server.level = info
-`
-
 function kafkaImage(base: string, kafkaVersion: string, reference: string): void {
   const context = mkdtempSync(join(tmpdir(), 'polyshop-kafka-image-'))
   try {
@@ -97,7 +88,7 @@ function kafkaImage(base: string, kafkaVersion: string, reference: string): void
     cpSync(ensureKafkaTools(kafkaVersion), join(context, 'tools-libs'), { recursive: true })
     writeFileSync(join(context, 'entrypoint.sh'), KAFKA_ENTRYPOINT, { mode: 0o755 })
     writeFileSync(join(context, 'kafka-topics.sh'), KAFKA_TOOL('org.apache.kafka.tools.TopicCommand'), { mode: 0o755 })
-    writeFileSync(join(context, 'log4j2.properties'), LOG4J2)
+    writeFileSync(join(context, 'log4j2.properties'), KAFKA_LOG4J2)
     build(
       reference,
       [
@@ -133,30 +124,6 @@ function binaryImage(base: string, binary: string, reference: string, lines: str
   }
 }
 
-/** Mailpit from the Go module proxy, built once into the cache. */
-function ensureMailpit(mailpitVersion: string): string {
-  const binary = join(cacheDir(), 'bin', `mailpit-v${mailpitVersion}`)
-  if (existsSync(binary)) return binary
-  requireGo()
-  const work = join(cacheDir(), `mailpit-build-${process.pid}`)
-  mkdirSync(work, { recursive: true })
-  try {
-    runStep(
-      `building Mailpit v${mailpitVersion} from the Go module proxy`,
-      'go',
-      ['install', `github.com/axllent/mailpit@v${mailpitVersion}`],
-      {
-        env: { GOBIN: work, GOFLAGS: '-trimpath', CGO_ENABLED: '0' }
-      }
-    )
-    mkdirSync(join(cacheDir(), 'bin'), { recursive: true })
-    copyFileSync(join(work, 'mailpit'), binary)
-  } finally {
-    rmSync(work, { recursive: true, force: true })
-  }
-  return binary
-}
-
 /**
  * Builds (once) the images standing in for compose.yaml's Kafka, MongoDB and Mailpit, tagged
  * localhost/polyshop-stand-in/<name>:<the official image's version>.
@@ -188,7 +155,7 @@ export function ensureStandInImages(log: (line: string) => void = () => {}): Sta
   }
   if (!imageExists(references.mailpit)) {
     log(`building ${references.mailpit}`)
-    binaryImage(base, ensureMailpit(mailpitVersion), references.mailpit, [
+    binaryImage(base, ensureGoProgram('mailpit', 'github.com/axllent/mailpit', `v${mailpitVersion}`), references.mailpit, [
       'USER 1000',
       'EXPOSE 1025 8025',
       'ENTRYPOINT ["/usr/local/bin/program", "--disable-version-check"]'
