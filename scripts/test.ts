@@ -14,6 +14,7 @@ import {
   ensureControlPlane,
   ensureGoTool,
   ensureStandInImages,
+  ensureStrimziCrds,
   removeTestContainers,
   repoRoot,
   stackProfile,
@@ -79,7 +80,8 @@ async function main(): Promise<number> {
   console.log('\n▶ deploy tools')
   const tools = Date.now()
   for (const tool of ['helm', 'kubectl-validate'] as const) ensureGoTool(tool)
-  console.log(`  helm, kubectl-validate ready in ${seconds(tools)}`)
+  ensureStrimziCrds((line) => console.log(`  ${line}`))
+  console.log(`  helm, kubectl-validate, the Strimzi CRDs ready in ${seconds(tools)}`)
   if (process.env.POLYSHOP_CONTROL_PLANE_TEST === '1') {
     const controlPlane = Date.now()
     ensureControlPlane((line) => console.log(`  ${line}`))

@@ -19,4 +19,5 @@ export { dockerfileNodeImage, ensureNodeBaseImage, type NodeBaseImage } from './
 export { cacheDir, repoRoot, SERVICE_NODE_OPTIONS, stateDir } from './paths.js'
 export { POLYSHOP_TOPICS, type StackEndpoints, type StackProfile, stackProfile, stackStatus, startStack, stopStack } from './stack.js'
 export { composeImages, ensureStandInImages, type StandInImages } from './stand-in-images.js'
+export { ensureStrimziCrds, findJava, STRIMZI_VERSION } from './strimzi.js'
 export { MissingToolError } from './tools.js'
