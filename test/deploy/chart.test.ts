@@ -157,6 +157,51 @@ t.test('compose.yaml runs the Kafka, MongoDB and Mailpit versions the chart runs
   )
 })
 
+t.test('with external Kafka and MongoDB, exactly the services with events and data may reach them, on their ports', async (t) => {
+  const { objects } = render(undefined, [
+    '--set',
+    'kafka.enabled=false',
+    '--set',
+    'kafka.external.brokers=kafka.example.net:9092',
+    '--set',
+    'mongodb.enabled=false',
+    '--set',
+    'mongodb.external.url=mongodb://db.example.net/{db}',
+    '--set',
+    'networkPolicy.kafkaEgress.cidr=10.20.0.0/16',
+    '--set',
+    'networkPolicy.mongodbEgress.cidr=10.30.0.0/16'
+  ])
+  const outside = new Map<string, string[]>()
+  for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+    const spec = policy.spec as {
+      podSelector: { matchLabels?: Record<string, string> }
+      egress?: Array<{ to?: Array<{ ipBlock?: { cidr: string } }>; ports?: Array<{ port: number }> }>
+    }
+    for (const rule of spec.egress ?? []) {
+      for (const peer of rule.to ?? []) {
+        if (peer.ipBlock === undefined) continue
+        const from = component(spec.podSelector.matchLabels)
+        outside.set(from, [...(outside.get(from) ?? []), ...(rule.ports ?? []).map((p) => `${peer.ipBlock?.cidr}:${p.port}`)])
+      }
+    }
+  }
+  const wiring = {
+    user: [true, true],
+    product: [true, false],
+    order: [true, true],
+    recommendation: [true, true],
+    notification: [true, true],
+    gateway: [false, false]
+  }
+  for (const [service, [mongodb, kafka]] of Object.entries(wiring)) {
+    const allowed = outside.get(service) ?? []
+    t.equal(allowed.includes('10.30.0.0/16:27017'), mongodb, `${service} ${mongodb ? 'may' : 'may not'} reach the external MongoDB`)
+    t.equal(allowed.includes('10.20.0.0/16:9092'), kafka, `${service} ${kafka ? 'may' : 'may not'} reach the external Kafka`)
+  }
+  t.same([...outside.keys()].sort(), ['notification', 'order', 'product', 'recommendation', 'user'], 'nothing else leaves the cluster')
+})
+
 function allContainers(workload: Workload): Container[] {
   return [...workload.pod.containers, ...(workload.pod.initContainers ?? [])]
 }
