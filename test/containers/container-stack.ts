@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { promisify } from 'node:util'
 import { containerEnv, imageReference, removeTestContainers } from '@polyshop/devstack'
 import { eventually, freePort } from '@polyshop/testkit'
-import type { Workload } from '../deploy/pod-spec.js'
-import { workloads } from '../deploy/pod-spec.js'
+import { type Container, type PodSpec, type Workload, workloads } from '../deploy/pod-spec.js'
 import { type K8sObject, render } from '../deploy/render.js'
 
 const run = promisify(execFile)
@@ -37,6 +36,10 @@ export interface ContainerStack {
   podman: (args: string[]) => Promise<string>
   /** SIGTERM (podman stop) and the exit code the service ended with. */
   stop: (service: string) => Promise<number>
+  /** Everything the chart rendered for this stack. */
+  objects: K8sObject[]
+  /** Runs a rendered Pod (its first container) to completion as the stack's containers run: its exit code and output. */
+  runPod: (pod: K8sObject, env?: Record<string, string>) => Promise<{ code: number; output: string }>
 }
 
 export async function podman(args: string[]): Promise<string> {
@@ -77,16 +80,16 @@ function podEnvironment(workload: Workload, objects: K8sObject[]): Record<string
   return env
 }
 
-/** The podman flags for what the chart's pod and container security contexts and resources enforce. */
-function enforcedByChart(workload: Workload): string[] {
-  const container = workload.pod.containers[0] as NonNullable<Workload['pod']['containers'][0]> & {
+/** The podman flags for what a pod's (and its first container's) security contexts, resources and /tmp volume enforce. */
+function enforcedByChart(name: string, spec: PodSpec): string[] {
+  const container = spec.containers[0] as Container & {
     resources?: { limits?: { memory?: string } }
+    volumeMounts?: Array<{ name: string; mountPath: string }>
   }
-  const pod = workload.pod.securityContext as { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean }
+  const pod = spec.securityContext as { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean }
   const security = container.securityContext ?? {}
   const flags: string[] = []
-  if (pod.runAsUser === undefined || pod.runAsNonRoot !== true)
-    throw new Error(`${workload.object.metadata.name} does not run as a fixed non-root user`)
+  if (pod.runAsUser === undefined || pod.runAsNonRoot !== true) throw new Error(`${name} does not run as a fixed non-root user`)
   flags.push(`--user=${pod.runAsUser}:${pod.runAsGroup ?? pod.runAsUser}`)
   if (security.readOnlyRootFilesystem === true) flags.push('--read-only', '--read-only-tmpfs=false')
   if (security.allowPrivilegeEscalation === false) flags.push('--security-opt=no-new-privileges')
@@ -95,8 +98,8 @@ function enforcedByChart(workload: Workload): string[] {
   // seccomp RuntimeDefault is podman's default profile.
   const memory = container.resources?.limits?.memory
   if (memory !== undefined) flags.push(`--memory=${memory.replace(/Mi$/, 'm').replace(/Gi$/, 'g')}`)
-  // The chart mounts an emptyDir of 64Mi at /tmp.
-  flags.push('--tmpfs=/tmp:rw,size=64m,mode=1777')
+  // An emptyDir the chart mounts at /tmp.
+  if (container.volumeMounts?.some((mount) => mount.mountPath === '/tmp')) flags.push('--tmpfs=/tmp:rw,size=64m,mode=1777')
   return flags
 }
 
@@ -194,7 +197,7 @@ export async function startContainerStack(t: Teardown, options: ContainerStackOp
         `--name=${container}`,
         `--label=${label}`,
         ...hosts,
-        ...enforcedByChart(workload),
+        ...enforcedByChart(workload.object.metadata.name, workload.pod),
         `--stop-timeout=${(workload.object.spec as { template: { spec: { terminationGracePeriodSeconds?: number } } }).template.spec.terminationGracePeriodSeconds ?? 30}`,
         ...Object.entries(moved).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
         image
@@ -238,6 +241,32 @@ export async function startContainerStack(t: Teardown, options: ContainerStackOp
       const container = services[service]?.container as string
       await podman(['stop', container])
       return Number(await podman(['inspect', '--format', '{{.State.ExitCode}}', container]))
+    },
+    objects,
+    runPod: async (pod, extra = {}) => {
+      const spec = pod.spec as unknown as PodSpec
+      const container = spec.containers[0] as Container
+      const env = { ...Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value ?? ''])), ...extra }
+      for (const [key, value] of Object.entries(env)) env[key] = renames.reduce((text, [from, to]) => text.replaceAll(from, to), value)
+      try {
+        const output = await podman([
+          'run',
+          '--rm',
+          '--pull=never',
+          '--network=host',
+          `--label=${label}`,
+          ...hosts,
+          ...enforcedByChart(pod.metadata.name, spec),
+          ...Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+          container.image,
+          ...(container.command ?? []),
+          ...(container.args ?? [])
+        ])
+        return { code: 0, output }
+      } catch (error) {
+        const failure = error as { code?: number; stdout?: string; stderr?: string }
+        return { code: typeof failure.code === 'number' ? failure.code : 1, output: `${failure.stdout ?? ''}${failure.stderr ?? ''}` }
+      }
     }
   }
 }

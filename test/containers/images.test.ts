@@ -102,6 +102,17 @@ t.test('each image: the node user, production settings, its ports, labels, and n
   }
 })
 
+t.test("the chart's `helm test` pod passes against the running services, and fails where no gateway answers", async (t) => {
+  const pod = stack.objects.find((o) => o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test')
+  if (pod === undefined) throw new Error('the chart rendered no helm test pod')
+  const passed = await stack.runPod(pod)
+  t.equal(passed.code, 0, passed.output)
+  t.equal(passed.output.split('\n').filter((line) => line.startsWith('ok - ')).length, 3, 'readiness, the catalog and GraphQL')
+  const nowhere = await stack.runPod(pod, { GATEWAY_URL: 'http://127.0.0.1:9', SMOKE_TEST_TIMEOUT_MS: '2000' })
+  t.equal(nowhere.code, 1, 'exit 1 when the gateway does not answer')
+  t.match(nowhere.output, /not ok - the gateway and every service behind it are ready/)
+})
+
 t.test('every container drains and exits 0 on SIGTERM (podman stop)', async (t) => {
   // The gateway first, then what it calls, as a rollout would.
   for (const service of ['gateway', 'user', 'product', 'order', 'recommendation', 'notification']) {

@@ -17,7 +17,7 @@ import {
 import { Ajv } from 'ajv'
 import t from 'tap'
 import YAML from 'yaml'
-import { type Container, matches, type Workload, workloads } from './pod-spec.js'
+import { type Container, matches, type PodSpec, type Workload, workloads } from './pod-spec.js'
 import { CHART, helm, render, SCENARIOS, sharedSchemaDir } from './render.js'
 
 const SERVICES = ['gateway', 'user', 'product', 'order', 'recommendation', 'notification'] as const
@@ -156,6 +156,27 @@ t.test('compose.yaml runs the Kafka, MongoDB and Mailpit versions the chart runs
     "compose creates the chart's topics with the same partitions"
   )
 })
+
+t.test(
+  'the helm test pod: restricted, the gateway image, the gateway Service, deleted once it passed; off with tests.enabled=false',
+  async (t) => {
+    const hooks = (extra: string[] = []) =>
+      render(undefined, extra).objects.filter((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test')
+    const [pod] = hooks()
+    t.equal(pod?.kind, 'Pod')
+    t.equal(pod?.metadata.annotations?.['helm.sh/hook-delete-policy'], 'before-hook-creation,hook-succeeded')
+    const spec = pod?.spec as unknown as PodSpec & { restartPolicy: string }
+    t.equal(spec.restartPolicy, 'Never')
+    t.equal(spec.automountServiceAccountToken, false)
+    t.match(spec.securityContext, { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } })
+    const container = spec.containers[0] as Container
+    t.match(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } })
+    t.equal(container.image, 'ghcr.io/polyshop/gateway:0.1.0', "the gateway's image: nothing else to pull")
+    t.same(container.env, [{ name: 'GATEWAY_URL', value: 'http://polyshop-gateway:8080' }])
+    t.equal(container.command?.at(-1), readFileSync(join(CHART, 'files', 'smoke-test.mjs'), 'utf8'), 'runs files/smoke-test.mjs')
+    t.same(hooks(['--set', 'tests.enabled=false']), [], 'none with tests.enabled=false')
+  }
+)
 
 t.test('with external Kafka and MongoDB, exactly the services with events and data may reach them, on their ports', async (t) => {
   const { objects } = render(undefined, [
@@ -398,6 +419,8 @@ for (const scenario of rendered) {
         'recommendation -> product:3002',
         ...['user', 'product', 'order', 'recommendation', 'notification', 'mongodb', 'mongodb-init'].map((c) => `${c} -> mongodb:27017`),
         ...(values.mailpit?.enabled === true ? ['notification -> mailpit:1025'] : []),
+        // The `helm test` pod (on unless tests.enabled is false).
+        ...(values.tests?.enabled === false ? [] : ['smoke-test -> gateway:8080']),
         // Prometheus, where configured, scrapes each service's HTTP port.
         ...(metricsSelector === undefined ? [] : SERVICES.map((service) => `metrics -> ${service}:${httpPort(service)}`))
       ])

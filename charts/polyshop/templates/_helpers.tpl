@@ -228,6 +228,6 @@ seccompProfile:
 {{/* Every kind of pod the chart itself runs, as a JSON list. */}}
 {{- define "polyshop.podComponents" -}}
 {{- $components := keys (include "polyshop.services" . | fromYaml) | sortAlpha -}}
-{{- $components = concat $components (list "mongodb" "mongodb-init" "mailpit") -}}
+{{- $components = concat $components (list "mongodb" "mongodb-init" "mailpit" "smoke-test") -}}
 {{- toJson $components -}}
 {{- end }}
