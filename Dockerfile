@@ -1,4 +1,4 @@
-# One image per service: docker build --build-arg SERVICE=gateway -t polyshop/gateway .
+# One image per service: docker build --build-arg SERVICE=gateway --build-arg PORTS=8080 -t polyshop/gateway .
 # (skaffold.yaml builds all six; `npm run images` builds them with buildah, without Docker).
 # Node 24 LTS; the service runs as the unprivileged `node` user with only its production
 # dependencies and its bundle, by the same command the tests run:
@@ -9,18 +9,26 @@
 #
 # Build arguments:
 #   SERVICE   gateway, user, product, order, recommendation or notification (required)
-#   PORTS     the ports the service listens on, for EXPOSE (npm run images and skaffold pass them)
+#   PORTS     the ports the service listens on, for EXPOSE (required; the build says each
+#             service's if it is missing; npm run images, skaffold and compose.yaml pass them)
 #   VERSION, REVISION   the OCI labels' version and source revision
 # A registry behind a TLS-intercepting proxy: pass its CA bundle as a build secret,
 #   --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt
 # (used by `npm ci` only, never stored in a layer).
 ARG NODE_IMAGE=node:24.11.1-bookworm-slim
 
-# Fails at once, before the slow dependency install, when SERVICE is not given.
+# Fails at once, before the slow dependency install, when SERVICE or PORTS is not given.
 FROM ${NODE_IMAGE} AS service-argument
 ARG SERVICE
-RUN if [ -z "${SERVICE}" ]; then \
-      echo 'polyshop: name the service to build with --build-arg SERVICE=<gateway|user|product|order|recommendation|notification>' >&2; \
+ARG PORTS
+RUN if [ -z "${SERVICE}" ] || [ -z "${PORTS}" ]; then \
+      echo 'polyshop: name the service to build and its ports (for EXPOSE), one of:' >&2; \
+      echo '  --build-arg SERVICE=gateway --build-arg PORTS=8080' >&2; \
+      echo '  --build-arg SERVICE=user --build-arg PORTS=3001' >&2; \
+      echo '  --build-arg SERVICE=product --build-arg "PORTS=3002 50052"' >&2; \
+      echo '  --build-arg SERVICE=order --build-arg "PORTS=3003 50051"' >&2; \
+      echo '  --build-arg SERVICE=recommendation --build-arg PORTS=3004' >&2; \
+      echo '  --build-arg SERVICE=notification --build-arg PORTS=3005' >&2; \
       exit 1; \
     fi \
  && touch /service-named
@@ -91,7 +99,7 @@ RUN --mount=type=secret,id=npm-ca \
 
 FROM ${NODE_IMAGE}
 ARG SERVICE
-ARG PORTS=""
+ARG PORTS
 ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="polyshop ${SERVICE}" \

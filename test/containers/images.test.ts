@@ -4,11 +4,16 @@
 // against them exactly as against host processes, and each must drain and exit 0 on SIGTERM.
 // Kafka is a broker of this test's own: the notification and recommendation consumer groups
 // must not share partitions with the host-process stacks of other test files.
-import { ensureTopics, imageReference, imageServices, POLYSHOP_TOPICS, servicePorts } from '@polyshop/devstack'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { containerEnv, ensureTopics, imageReference, imageServices, POLYSHOP_TOPICS, repoRoot, servicePorts } from '@polyshop/devstack'
 import { ADMIN, privateBroker, smsWebhook, smtpInbox } from '@polyshop/testkit'
 import t from 'tap'
 import { journeyTests } from '../e2e/journey.js'
 import { podman, startContainerStack } from './container-stack.js'
+
+const run = promisify(execFile)
 
 const missing: string[] = []
 for (const service of imageServices()) {
@@ -111,6 +116,21 @@ t.test("the chart's `helm test` pod passes against the running services, and fai
   const nowhere = await stack.runPod(pod, { GATEWAY_URL: 'http://127.0.0.1:9', SMOKE_TEST_TIMEOUT_MS: '2000' })
   t.equal(nowhere.code, 1, 'exit 1 when the gateway does not answer')
   t.match(nowhere.output, /not ok - the gateway and every service behind it are ready/)
+})
+
+t.test('a build without SERVICE or PORTS stops before installing anything and says what to pass', async (t) => {
+  for (const args of [[], ['--build-arg', 'SERVICE=user']]) {
+    const failed = await run('buildah', ['build', '--pull=never', '--layers', '--file', join(repoRoot, 'Dockerfile'), ...args, repoRoot], {
+      env: containerEnv(),
+      maxBuffer: 64 * 1024 * 1024
+    }).then(
+      () => undefined,
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`
+    )
+    t.ok(failed !== undefined, `buildah build ${args.join(' ')} fails`)
+    t.match(failed, /--build-arg SERVICE=user --build-arg PORTS=3001/, 'naming each service and its ports')
+    t.notMatch(failed, /npm ci/, 'before npm ci')
+  }
 })
 
 t.test('every container drains and exits 0 on SIGTERM (podman stop)', async (t) => {

@@ -137,6 +137,12 @@ t.test('skaffold and compose.yaml build each image with the ports the chart give
   )
   t.same(built.map((args) => args.SERVICE).sort(), [...SERVICES].sort(), 'compose builds every service')
   for (const { SERVICE, PORTS } of built) t.equal(PORTS, ports[SERVICE]?.join(' '), `compose: ${SERVICE}`)
+  // The Dockerfile's own message for a build without SERVICE or PORTS names each service's.
+  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8')
+  const named = Object.fromEntries(
+    [...dockerfile.matchAll(/--build-arg SERVICE=([a-z]+) --build-arg "?PORTS=([0-9 ]+)"?'/g)].map((m) => [m[1], m[2]])
+  )
+  t.same(named, Object.fromEntries(Object.entries(ports).map(([service, list]) => [service, list.join(' ')])), 'the Dockerfile names them')
 })
 
 t.test('compose.yaml runs the Kafka, MongoDB and Mailpit versions the chart runs', async (t) => {
