@@ -147,8 +147,8 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
   for (const [kinds, count] of [
     ['poddisruptionbudgets', 7],
     ['horizontalpodautoscalers', 1],
-    // default deny, DNS, six services, MongoDB and its init Job, Mailpit
-    ['networkpolicies', 11],
+    // default deny, DNS, six services, MongoDB and its init Job, Mailpit, the helm test pod
+    ['networkpolicies', 12],
     ['ingresses', 1],
     ['kafkas.kafka.strimzi.io', 1],
     ['kafkanodepools.kafka.strimzi.io', 1],
