@@ -113,7 +113,11 @@ async function main(): Promise<number> {
   let ours = { kafka: false, mongo: false }
   // Containers a test started are removed by its teardown; these catch a test killed on the way.
   const stop = async () => {
-    removeTestContainers()
+    try {
+      removeTestContainers()
+    } catch (error) {
+      console.error(`could not remove the test containers: ${error instanceof Error ? error.message : error}`)
+    }
     await stopStack(profile, ours)
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
