@@ -18,7 +18,7 @@ import { Ajv } from 'ajv'
 import t from 'tap'
 import YAML from 'yaml'
 import { type Container, matches, type PodSpec, type Workload, workloads } from './pod-spec.js'
-import { CHART, helm, render, SCENARIOS, sharedSchemaDir } from './render.js'
+import { CHART, helm, render, SCENARIOS, skaffoldSchemaDir } from './render.js'
 
 const SERVICES = ['gateway', 'user', 'product', 'order', 'recommendation', 'notification'] as const
 const rendered = SCENARIOS.map((scenario) => ({ ...scenario, ...render(scenario.valuesFile) }))
@@ -84,7 +84,7 @@ t.test('every rendered object is valid for Kubernetes 1.35, Strimzi 1.2 and Gate
   t.match(refused.out, /brokerz/)
 })
 
-const skaffoldSchema = sharedSchemaDir('SKAFFOLD_SCHEMA_DIR', 'skaffold')
+const skaffoldSchema = skaffoldSchemaDir()
 t.test(
   'skaffold.yaml is valid skaffold/v4beta14',
   {

@@ -49,8 +49,12 @@ export function render(valuesFile?: string, extra: string[] = []): { yaml: strin
   return { yaml, objects }
 }
 
-/** Where the test data of the shared schemas is: an env var, or ../shared beside the project. */
-export function sharedSchemaDir(variable: string, relative: string): string | undefined {
-  const candidates = [process.env[variable], join(repoRoot, '..', 'shared', 'k8s-schemas', relative)]
+/**
+ * skaffold's JSON Schema, which no package registry serves: SKAFFOLD_SCHEMA_DIR, or the copy in
+ * ../shared beside the project where this workplace keeps one. The only test data read from
+ * outside the repository; the check says it is skipped when neither is there.
+ */
+export function skaffoldSchemaDir(): string | undefined {
+  const candidates = [process.env.SKAFFOLD_SCHEMA_DIR, join(repoRoot, '..', 'shared', 'k8s-schemas', 'skaffold')]
   return candidates.find((dir): dir is string => dir !== undefined && dir !== '' && existsSync(dir))
 }

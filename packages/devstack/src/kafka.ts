@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
+import { ensureMavenJars } from './maven.js'
 import { cacheDir } from './paths.js'
 import { isPortOpen, runningPid, spawnDaemon, stopDaemon, waitUntil } from './processes.js'
-import { requireJava, requireMaven, runStep } from './tools.js'
+import { requireJava, runStep } from './tools.js'
 
 /**
  * The Kafka line Strimzi 1.2 runs in the cluster, so local runs and tests meet the same
@@ -44,40 +45,15 @@ export function ensureKafkaTools(version: string): string {
 }
 
 function resolveKafkaJars(version: string, folder: string, artifact: string): string {
-  const libs = join(cacheDir(), `kafka-${version}`, folder)
-  if (existsSync(join(libs, `${artifact}-${version}.jar`))) return libs
-  requireMaven()
-  const work = join(cacheDir(), `kafka-${version}.download-${process.pid}`)
-  rmSync(work, { recursive: true, force: true })
-  mkdirSync(work, { recursive: true })
-  writeFileSync(join(work, 'pom.xml'), kafkaPom(version, artifact))
-  runStep(
-    `fetching Apache Kafka ${version} (${artifact}) from Maven Central`,
-    'mvn',
-    ['-B', '-q', 'dependency:copy-dependencies', `-DoutputDirectory=${join(work, 'libs')}`, '-DincludeScope=runtime'],
-    { cwd: work }
+  return ensureMavenJars(
+    join(cacheDir(), `kafka-${version}`, folder),
+    `${artifact}-${version}.jar`,
+    [
+      ['org.apache.kafka', artifact, version],
+      ['org.apache.logging.log4j', 'log4j-slf4j-impl', LOG4J_VERSION]
+    ],
+    `Apache Kafka ${version} (${artifact})`
   )
-  // Publish atomically so a concurrent or interrupted start never sees half a directory.
-  mkdirSync(join(cacheDir(), `kafka-${version}`), { recursive: true })
-  rmSync(libs, { recursive: true, force: true })
-  renameSync(join(work, 'libs'), libs)
-  rmSync(work, { recursive: true, force: true })
-  return libs
-}
-
-function kafkaPom(version: string, artifact: string): string {
-  return `<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>dev.polyshop.devstack</groupId>
-  <artifactId>kafka-runtime</artifactId>
-  <version>${version}</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>${artifact}</artifactId><version>${version}</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>${LOG4J_VERSION}</version></dependency>
-  </dependencies>
-</project>
-`
 }
 
 function serverProperties(options: KafkaOptions): string {

@@ -3,10 +3,11 @@
 // io.strimzi:crd-generator, the release the chart targets) with Strimzi's generator: the same
 // files Strimzi publishes, byte for byte, without fetching anything but Maven artifacts. The
 // generator needs Java 21+; cached in ~/.cache/polyshop/strimzi-<version>/crds.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { ensureMavenJars } from './maven.js'
 import { cacheDir } from './paths.js'
-import { MissingToolError, probeTool, requireMaven, runStep } from './tools.js'
+import { MissingToolError, probeTool, runStep } from './tools.js'
 
 export const STRIMZI_VERSION = '1.2.0'
 
@@ -47,40 +48,27 @@ export function ensureStrimziCrds(log: (line: string) => void = () => {}): strin
   const crds = join(root, 'crds')
   if (Object.keys(STRIMZI_CRDS).every((file) => existsSync(join(crds, file)))) return crds
   const java = findJava(21)
-  requireMaven()
+  log(`generating the Strimzi ${STRIMZI_VERSION} CRDs from Maven Central's io.strimzi:api (once)`)
+  const libs = ensureMavenJars(
+    join(root, 'libs'),
+    `api-${STRIMZI_VERSION}.jar`,
+    [
+      ['io.strimzi', 'crd-generator', STRIMZI_VERSION],
+      ['io.strimzi', 'api', STRIMZI_VERSION]
+    ],
+    `io.strimzi:api and io.strimzi:crd-generator ${STRIMZI_VERSION}`
+  )
   const work = join(root, `generate-${process.pid}`)
   rmSync(work, { recursive: true, force: true })
   mkdirSync(join(work, 'crds'), { recursive: true })
   try {
-    log(`generating the Strimzi ${STRIMZI_VERSION} CRDs from Maven Central's io.strimzi:api (once)`)
-    writeFileSync(
-      join(work, 'pom.xml'),
-      `<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>dev.polyshop.devstack</groupId>
-  <artifactId>strimzi-crds</artifactId>
-  <version>${STRIMZI_VERSION}</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>io.strimzi</groupId><artifactId>crd-generator</artifactId><version>${STRIMZI_VERSION}</version></dependency>
-    <dependency><groupId>io.strimzi</groupId><artifactId>api</artifactId><version>${STRIMZI_VERSION}</version></dependency>
-  </dependencies>
-</project>
-`
-    )
-    runStep(
-      `fetching io.strimzi:api and io.strimzi:crd-generator ${STRIMZI_VERSION} from Maven Central`,
-      'mvn',
-      ['-B', '-q', 'dependency:copy-dependencies', `-DoutputDirectory=${join(work, 'libs')}`, '-DincludeScope=runtime'],
-      { cwd: work }
-    )
     // The options Strimzi's own build uses for its install files (labels included).
     runStep(
       `generating the Strimzi ${STRIMZI_VERSION} CRDs`,
       java,
       [
         '-cp',
-        `${join(work, 'libs')}/*`,
+        `${libs}/*`,
         'io.strimzi.crdgenerator.CrdGenerator',
         '--yaml',
         '--label',
