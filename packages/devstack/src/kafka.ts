@@ -19,6 +19,8 @@ export interface KafkaOptions {
   dir: string
   port: number
   controllerPort: number
+  /** The address the broker listens on and advertises; 127.0.0.1 unless pods must reach it (the real-node test). */
+  host?: string
   version?: string
   /** JVM heap; the broker is happy with little on a laptop or CI box. */
   heap?: string
@@ -57,13 +59,14 @@ function resolveKafkaJars(version: string, folder: string, artifact: string): st
 }
 
 function serverProperties(options: KafkaOptions): string {
+  const host = options.host ?? '127.0.0.1'
   return [
     '# Written by polyshop devstack: a single-node KRaft broker for development and tests.',
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${options.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${options.port},CONTROLLER://127.0.0.1:${options.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${options.port}`,
+    `controller.quorum.voters=1@${host}:${options.controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${options.port},CONTROLLER://${host}:${options.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${options.port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -121,7 +124,8 @@ export function kafkaPid(dir: string): number | undefined {
 /** Starts the broker (formatting its storage on first start) and waits until it serves. */
 /** `reused`: it was already running (started by someone else, who will stop it). */
 export async function startKafka(options: KafkaOptions): Promise<{ brokers: string; pid: number; reused: boolean }> {
-  const brokers = `127.0.0.1:${options.port}`
+  const host = options.host ?? '127.0.0.1'
+  const brokers = `${host}:${options.port}`
   const f = files(options.dir)
   const running = kafkaPid(options.dir)
   if (running !== undefined) {
@@ -129,7 +133,7 @@ export async function startKafka(options: KafkaOptions): Promise<{ brokers: stri
     return { brokers, pid: running, reused: true }
   }
   for (const port of [options.port, options.controllerPort]) {
-    if (await isPortOpen(port)) {
+    if (await isPortOpen(port, host)) {
       throw new Error(`port ${port} is already in use by another program; choose other ports (DEVSTACK_KAFKA_PORT) or stop it`)
     }
   }

@@ -12,6 +12,8 @@ export const FERRETDB_VERSION = 'v1.24.2'
 export interface MongoOptions {
   dir: string
   port: number
+  /** The address it listens on; 127.0.0.1 unless pods must reach it (the real-node test). */
+  host?: string
 }
 
 export type MongoServerKind = 'mongod' | 'ferretdb'
@@ -59,7 +61,8 @@ export function mongoPid(dir: string): number | undefined {
 
 /** `reused`: it was already running (started by someone else, who will stop it). */
 export async function startMongo(options: MongoOptions): Promise<{ url: string; pid: number; kind: MongoServerKind; reused: boolean }> {
-  const url = `mongodb://127.0.0.1:${options.port}/`
+  const host = options.host ?? '127.0.0.1'
+  const url = `mongodb://${host}:${options.port}/`
   const f = files(options.dir)
   const kind = mongoServerKind()
   const running = mongoPid(options.dir)
@@ -67,7 +70,7 @@ export async function startMongo(options: MongoOptions): Promise<{ url: string; 
     await waitForMongo(url, { timeoutMs: 30_000, pid: running, logFile: f.log })
     return { url, pid: running, kind, reused: true }
   }
-  if (await isPortOpen(options.port)) {
+  if (await isPortOpen(options.port, host)) {
     throw new Error(
       `port ${options.port} is already in use by another program; choose another port (DEVSTACK_MONGO_PORT), stop it, or set MONGODB_URL to use it`
     )
@@ -78,7 +81,7 @@ export async function startMongo(options: MongoOptions): Promise<{ url: string; 
       ? spawnDaemon({
           name: 'mongod',
           command: 'mongod',
-          args: ['--dbpath', f.data, '--port', String(options.port), '--bind_ip', '127.0.0.1'],
+          args: ['--dbpath', f.data, '--port', String(options.port), '--bind_ip', host],
           cwd: options.dir,
           logFile: f.log,
           pidFile: f.pid
@@ -89,7 +92,7 @@ export async function startMongo(options: MongoOptions): Promise<{ url: string; 
           args: [
             '--handler=sqlite',
             `--sqlite-url=file:${f.data}/`,
-            `--listen-addr=127.0.0.1:${options.port}`,
+            `--listen-addr=${host}:${options.port}`,
             `--state-dir=${options.dir}`,
             '--debug-addr=-',
             '--telemetry=disable',

@@ -231,11 +231,15 @@ export async function grpcCode(call: Promise<unknown>): Promise<Code | undefined
 
 /**
  * A Kafka broker of the test's own, for tests that stop and restart it (the shared one must
- * stay up for the other files). Stopped and deleted when the test ends.
+ * stay up for the other files). Stopped and deleted when the test ends. `host`: the address it
+ * listens on and advertises (the node's own address when pods must reach it).
  */
-export async function privateBroker(t: Teardown): Promise<{ brokers: string; stop: () => Promise<void>; start: () => Promise<void> }> {
+export async function privateBroker(
+  t: Teardown,
+  host = '127.0.0.1'
+): Promise<{ brokers: string; stop: () => Promise<void>; start: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'polyshop-broker-'))
-  const options = { dir, port: await freePort(), controllerPort: await freePort() }
+  const options = { dir, host, port: await freePort(), controllerPort: await freePort() }
   const { brokers } = await startKafka(options)
   t.teardown(async () => {
     await stopKafka(dir)

@@ -29,7 +29,7 @@ function decodeQuotedPrintable(raw: string): string {
 }
 
 /** A real SMTP server in the test: nodemailer holds a full SMTP conversation with it. */
-export async function smtpInbox(t: Teardown) {
+export async function smtpInbox(t: Teardown, host = '127.0.0.1') {
   const mails: Mail[] = []
   const server = new SMTPServer({
     authOptional: true,
@@ -46,13 +46,13 @@ export async function smtpInbox(t: Teardown) {
       })
     }
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(0, host, resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { mails, url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}` }
+  return { mails, url: `smtp://${host}:${(server.server.address() as AddressInfo).port}` }
 }
 
 /** An SMS provider's webhook. */
-export async function smsWebhook(t: Teardown) {
+export async function smsWebhook(t: Teardown, host = '127.0.0.1') {
   const calls: Array<{ to: string; text: string; idempotencyKey: string }> = []
   const server = createServer((request, response) => {
     let body = ''
@@ -65,7 +65,7 @@ export async function smsWebhook(t: Teardown) {
       response.end()
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(0, host, resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { calls, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sms` }
+  return { calls, url: `http://${host}:${(server.address() as AddressInfo).port}/sms` }
 }
