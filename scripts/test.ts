@@ -13,8 +13,10 @@ import {
   ensureContainerTools,
   ensureControlPlane,
   ensureGoTool,
+  ensureRealNodeParts,
   ensureStandInImages,
   ensureStrimziCrds,
+  removeRealNodes,
   removeTestContainers,
   repoRoot,
   stackProfile,
@@ -41,14 +43,23 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   })
 }
 
-/** tap ends with `# { total: N, pass: P, fail: F, skip: S }`; CI logs want the plain form. */
-function plainSummary(output: string): string | undefined {
+interface Counts {
+  pass: number
+  fail: number
+  skip: number
+}
+
+/** tap ends with `# { total: N, pass: P, fail: F, skip: S }`. */
+function tapCounts(output: string): Counts | undefined {
   const matches = [...output.matchAll(/^# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?(?:, skip: (\d+))?/gm)]
   const last = matches.at(-1)
   if (last === undefined) return undefined
-  const [, , pass = '0', fail = '0', skip] = last
-  return `${pass} passed, ${fail} failed${skip === undefined ? '' : `, ${skip} skipped`}`
+  const [, , pass = '0', fail = '0', skip = '0'] = last
+  return { pass: Number(pass), fail: Number(fail), skip: Number(skip) }
 }
+
+/** The real-node test runs a whole cluster: alone, after the others (see main). */
+const REAL_NODE_TEST = 'test/deploy/real-node.test.ts'
 
 function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)}s`
@@ -87,10 +98,11 @@ async function main(): Promise<number> {
     ensureControlPlane((line) => console.log(`  ${line}`))
     console.log(`  kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok ready in ${seconds(controlPlane)}`)
   }
+  const realNode = process.env.POLYSHOP_REAL_NODE_TEST === '1' && (only.length === 0 || only.includes(REAL_NODE_TEST))
 
   // The images users build with Docker and skaffold, built from the same Dockerfile with buildah
   // (the Node base image made locally, no registry); test/containers runs them.
-  if (only.length === 0 || only.some((path) => path.startsWith('test/containers'))) {
+  if (only.length === 0 || realNode || only.some((path) => path.startsWith('test/containers'))) {
     console.log('\n▶ images')
     const imagesStarted = Date.now()
     const log = (line: string) => console.log(`  ${line}`)
@@ -101,6 +113,12 @@ async function main(): Promise<number> {
     const standIns = Date.now()
     const built = ensureStandInImages(log)
     console.log(`  stand-ins ${Object.values(built).join(', ')} ready in ${seconds(standIns)}`)
+  }
+  if (realNode) {
+    // test/deploy/real-node.test.ts: kubelet, kube-proxy, kube-router, containerd, the pause and CoreDNS images.
+    const nodeParts = Date.now()
+    ensureRealNodeParts((line) => console.log(`  ${line}`))
+    console.log(`  the real node's binaries and images ready in ${seconds(nodeParts)}`)
   }
 
   // The storefront is tested in Debian's chromium (test/e2e/storefront.test.ts).
@@ -113,10 +131,15 @@ async function main(): Promise<number> {
   let ours = { kafka: false, mongo: false }
   // Containers a test started are removed by its teardown; these catch a test killed on the way.
   const stop = async () => {
-    try {
-      removeTestContainers()
-    } catch (error) {
-      console.error(`could not remove the test containers: ${error instanceof Error ? error.message : error}`)
+    for (const [what, remove] of [
+      ['the test containers', removeTestContainers],
+      ['a real node left by an interrupted test', removeRealNodes]
+    ] as const) {
+      try {
+        remove()
+      } catch (error) {
+        console.error(`could not remove ${what}: ${error instanceof Error ? error.message : error}`)
+      }
     }
     await stopStack(profile, ours)
   }
@@ -138,18 +161,36 @@ async function main(): Promise<number> {
 
   let code = 1
   try {
-    console.log('\n▶ tests')
-    let output = ''
-    code = await run(bin('tap'), only, { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers, MONGODB_URL: stack.mongodbUrl }, (text) => {
-      output += text
-    })
-    const summary = plainSummary(output)
-    if (summary === undefined) {
-      console.error('tap printed no summary: no test ran')
-      code ||= 1
-    } else {
-      console.log(`\ntests: ${summary}`)
+    // The real-node test starts a cluster that takes both cores for a while and rewrites the
+    // machine's firewall (kube-router saves and restores the iptables filter table whole, racing
+    // podman's network rules): it runs alone, after every other test.
+    const runs =
+      only.length === 0 && realNode ? [['--exclude', '**/@(fixture*(s)|dist)/**', '--exclude', REAL_NODE_TEST], [REAL_NODE_TEST]] : [only]
+    const total: Counts = { pass: 0, fail: 0, skip: 0 }
+    code = 0
+    for (const args of runs) {
+      console.log(`\n▶ tests${runs.length > 1 ? `: ${args.includes(REAL_NODE_TEST) ? 'the real node' : 'all others'}` : ''}`)
+      let output = ''
+      const runCode = await run(
+        bin('tap'),
+        args,
+        { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers, MONGODB_URL: stack.mongodbUrl },
+        (text) => {
+          output += text
+        }
+      )
+      code ||= runCode
+      const counts = tapCounts(output)
+      if (counts === undefined) {
+        console.error('tap printed no summary: no test ran')
+        code ||= 1
+        continue
+      }
+      total.pass += counts.pass
+      total.fail += counts.fail
+      total.skip += counts.skip
     }
+    console.log(`\ntests: ${total.pass} passed, ${total.fail} failed, ${total.skip} skipped`)
   } finally {
     await stop()
   }

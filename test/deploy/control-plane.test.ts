@@ -2,7 +2,9 @@
 // kube-scheduler and etcd built from the Go module proxy, kwok providing fake nodes whose pods
 // become Running and Ready. Proves the API server and its admission (Pod Security "restricted"
 // included) accept everything and the scheduler places it; not that images run or Strimzi
-// reconciles. Opt-in: the first build of Kubernetes takes many minutes.
+// reconciles. The real-node test (real-node.test.ts) runs the images; this one keeps what only it
+// checks: the kind scenario with Kafka, MongoDB and Mailpit in the cluster, an HPA, three zones.
+// Opt-in: the first build of Kubernetes takes many minutes.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -17,10 +17,18 @@ const CONTAINER_TOOLS = {
   'podman-compose': 'podman-compose',
   // Container networks: podman's bridge with name resolution between containers (compose).
   netavark: 'netavark',
-  'aardvark-dns': 'aardvark-dns'
+  'aardvark-dns': 'aardvark-dns',
+  // The real-node test's container runtime (with its ctr), its NetworkPolicy controller's ipset
+  // and kube-proxy's nft; not needed to build or run images.
+  containerd: 'containerd',
+  ipset: 'ipset',
+  nftables: 'nftables'
 } as const
 
 export type ContainerTool = keyof typeof CONTAINER_TOOLS
+
+/** Only the real-node test needs these. */
+const NODE_TOOLS: ContainerTool[] = ['containerd', 'ipset', 'nftables']
 
 const TOOL_PATHS: Record<ContainerTool, string[]> = {
   buildah: ['buildah'],
@@ -29,7 +37,10 @@ const TOOL_PATHS: Record<ContainerTool, string[]> = {
   debootstrap: ['debootstrap', '/usr/sbin/debootstrap'],
   'podman-compose': ['podman-compose'],
   netavark: ['/usr/lib/podman/netavark'],
-  'aardvark-dns': ['/usr/lib/podman/aardvark-dns']
+  'aardvark-dns': ['/usr/lib/podman/aardvark-dns'],
+  containerd: ['containerd'],
+  ipset: ['ipset', '/usr/sbin/ipset'],
+  nftables: ['nft', '/usr/sbin/nft']
 }
 
 function installed(tool: ContainerTool): boolean {
@@ -43,7 +54,7 @@ function installed(tool: ContainerTool): boolean {
  */
 export function ensureContainerTools(
   log: (line: string) => void = () => {},
-  tools = Object.keys(CONTAINER_TOOLS) as ContainerTool[]
+  tools: ContainerTool[] = (Object.keys(CONTAINER_TOOLS) as ContainerTool[]).filter((tool) => !NODE_TOOLS.includes(tool))
 ): void {
   const missing = tools.filter((tool) => !installed(tool))
   if (missing.length === 0) return

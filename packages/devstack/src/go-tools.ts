@@ -24,8 +24,11 @@ export function ensureGoTool(name: GoToolName): string {
   return ensureGoProgram(name, tool.pkg, tool.version)
 }
 
-/** `go install <pkg>@<version>` once, into the cache as bin/<name>-<version>; the binary's path. */
-export function ensureGoProgram(name: string, pkg: string, version: string): string {
+/**
+ * `go install <pkg>@<version>` once, into the cache as bin/<name>-<version>; the binary's path.
+ * `env` adds to the build's environment (CGO_ENABLED=0 for a binary that goes into an empty image).
+ */
+export function ensureGoProgram(name: string, pkg: string, version: string, env: NodeJS.ProcessEnv = {}): string {
   const binary = join(cacheDir(), 'bin', `${name}-${version}`)
   if (existsSync(binary)) return binary
   requireGo()
@@ -34,7 +37,7 @@ export function ensureGoProgram(name: string, pkg: string, version: string): str
   mkdirSync(work, { recursive: true })
   try {
     runStep(`building ${name} ${version} from the Go module proxy`, 'go', ['install', `${pkg}@${version}`], {
-      env: { GOBIN: work, GOFLAGS: '-trimpath' }
+      env: { GOBIN: work, GOFLAGS: '-trimpath', ...env }
     })
     mkdirSync(join(cacheDir(), 'bin'), { recursive: true })
     renameSync(join(work, pkg.split('/').at(-1) as string), binary)

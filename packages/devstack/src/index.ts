@@ -13,10 +13,31 @@ export {
   type TopicSpec,
   waitForKafka
 } from './kafka.js'
-export { type ControlPlaneBinaries, ETCD_VERSION, ensureControlPlane, KUBERNETES_VERSION, KWOK_VERSION } from './kubernetes.js'
+export {
+  type ControlPlaneBinaries,
+  ETCD_VERSION,
+  ensureControlPlane,
+  ensureNodeBinaries,
+  KUBERNETES_VERSION,
+  KWOK_VERSION,
+  type NodeBinaries
+} from './kubernetes.js'
 export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
 export { dockerfileNodeImage, ensureNodeBaseImage, type NodeBaseImage } from './node-image.js'
 export { cacheDir, repoRoot, SERVICE_NODE_OPTIONS, stateDir } from './paths.js'
+export {
+  CLUSTER_DNS_IP,
+  COREDNS_VERSION,
+  ensureAddonImages,
+  ensureRealNodeParts,
+  KUBE_ROUTER_VERSION,
+  machineAddress,
+  NODE_NAME,
+  type RealNode,
+  type RealNodeOptions,
+  removeRealNodes,
+  startRealNode
+} from './real-node.js'
 export { POLYSHOP_TOPICS, type StackEndpoints, type StackProfile, stackProfile, stackStatus, startStack, stopStack } from './stack.js'
 export { composeImages, ensureStandInImages, type StandInImages } from './stand-in-images.js'
 export { ensureStrimziCrds, findJava, STRIMZI_VERSION } from './strimzi.js'

@@ -29,7 +29,7 @@ function goJson(args: string[], cwd?: string): Record<string, string> {
  * k8s.io/kubernetes maps every k8s.io/* staging module to ./staging with `replace`, which a module
  * that depends on it cannot follow: the wrapper maps each to its published v0.x release instead.
  */
-function kubernetesWrapper(dir: string): void {
+function kubernetesWrapper(dir: string, commands: string[]): void {
   const goMod = readFileSync(goJson(['mod', 'download', '-json', `k8s.io/kubernetes@${KUBERNETES_VERSION}`]).GoMod ?? '', 'utf8')
   const staging = [...goMod.matchAll(/^\s*(k8s\.io\/[a-z0-9-]+) => \.\/staging\/src\/k8s\.io\/[a-z0-9-]+$/gm)].map((m) => m[1] as string)
   const release = KUBERNETES_VERSION.replace(/^v1\./, 'v0.')
@@ -48,8 +48,36 @@ function kubernetesWrapper(dir: string): void {
   )
   writeFileSync(
     join(dir, 'tools.go'),
-    '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kubectl"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n)\n'
+    `//go:build tools\n\npackage tools\n\nimport (\n${commands.map((name) => `\t_ "k8s.io/kubernetes/cmd/${name}"\n`).join('')})\n`
   )
+}
+
+/**
+ * Builds k8s.io/kubernetes commands into `out` with the wrapper module, each reporting the real
+ * version (kubectl version, helm's kubeVersion checks, the node's kubeletVersion).
+ */
+function buildKubernetesCommands(work: string, out: string, commands: string[], log: (line: string) => void): void {
+  const env = { CGO_ENABLED: '0', GOFLAGS: '-trimpath -mod=mod' }
+  mkdirSync(work, { recursive: true })
+  kubernetesWrapper(work, commands)
+  log(`resolving k8s.io/kubernetes ${KUBERNETES_VERSION} and its staging modules`)
+  runStep('go mod tidy (kubernetes)', 'go', ['mod', 'tidy'], { cwd: work, env })
+  const [major, minor] = KUBERNETES_VERSION.slice(1).split('.')
+  const ldflags = [
+    `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    '-X k8s.io/component-base/version.gitTreeState=clean',
+    `-X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_VERSION}`,
+    '-s -w'
+  ].join(' ')
+  for (const name of commands) {
+    log(`building ${name} ${KUBERNETES_VERSION}`)
+    runStep(`building ${name}`, 'go', ['build', '-ldflags', ldflags, '-o', join(out, name), `k8s.io/kubernetes/cmd/${name}`], {
+      cwd: work,
+      env
+    })
+  }
 }
 
 function etcdWrapper(dir: string): void {
@@ -77,38 +105,17 @@ export function ensureControlPlane(log: (line: string) => void = () => {}): Cont
   const work = join(cacheDir(), `control-plane-build-${process.pid}`)
   const partial = `${bin}.partial-${process.pid}`
   rmSync(work, { recursive: true, force: true })
-  mkdirSync(join(work, 'kubernetes'), { recursive: true })
   mkdirSync(join(work, 'etcd'), { recursive: true })
   mkdirSync(partial, { recursive: true })
   const env = { CGO_ENABLED: '0', GOFLAGS: '-trimpath -mod=mod' }
 
-  kubernetesWrapper(join(work, 'kubernetes'))
-  log(`resolving k8s.io/kubernetes ${KUBERNETES_VERSION} and its staging modules`)
-  runStep('go mod tidy (kubernetes)', 'go', ['mod', 'tidy'], { cwd: join(work, 'kubernetes'), env })
-  // The servers report their real version (kubectl version, helm's kubeVersion checks).
-  const [major, minor] = KUBERNETES_VERSION.slice(1).split('.')
-  const ldflags = [
-    `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
-    `-X k8s.io/component-base/version.gitMajor=${major}`,
-    `-X k8s.io/component-base/version.gitMinor=${minor}`,
-    '-X k8s.io/component-base/version.gitTreeState=clean',
-    `-X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_VERSION}`,
-    '-s -w'
-  ].join(' ')
-  for (const [name, target] of [
-    ['kube-apiserver', binaries.kubeApiserver],
-    ['kube-controller-manager', binaries.kubeControllerManager],
-    ['kube-scheduler', binaries.kubeScheduler],
-    // kwokctl asks the API server for its version with kubectl, and the test inspects with it.
-    ['kubectl', binaries.kubectl]
-  ] as const) {
-    log(`building ${name} ${KUBERNETES_VERSION}`)
-    runStep(`building ${name}`, 'go', ['build', '-ldflags', ldflags, '-o', join(partial, name), `k8s.io/kubernetes/cmd/${name}`], {
-      cwd: join(work, 'kubernetes'),
-      env
-    })
-    void target
-  }
+  // kwokctl asks the API server for its version with kubectl, and the tests inspect with it.
+  buildKubernetesCommands(
+    join(work, 'kubernetes'),
+    partial,
+    ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'],
+    log
+  )
 
   etcdWrapper(join(work, 'etcd'))
   log(`building etcd ${ETCD_VERSION}`)
@@ -123,5 +130,31 @@ export function ensureControlPlane(log: (line: string) => void = () => {}): Cont
   rmSync(bin, { recursive: true, force: true })
   renameSync(partial, bin)
   rmSync(work, { recursive: true, force: true })
+  return binaries
+}
+
+export interface NodeBinaries {
+  kubelet: string
+  kubeProxy: string
+}
+
+/** Builds (once) and returns the node agents of the real-node test: kubelet and kube-proxy, the control plane's version. */
+export function ensureNodeBinaries(log: (line: string) => void = () => {}): NodeBinaries {
+  const bin = join(cacheDir(), `kubernetes-node-${KUBERNETES_VERSION}`)
+  const binaries: NodeBinaries = { kubelet: join(bin, 'kubelet'), kubeProxy: join(bin, 'kube-proxy') }
+  if (Object.values(binaries).every((path) => existsSync(path))) return binaries
+  requireGo()
+  const work = join(cacheDir(), `node-build-${process.pid}`)
+  const partial = `${bin}.partial-${process.pid}`
+  rmSync(work, { recursive: true, force: true })
+  mkdirSync(partial, { recursive: true })
+  try {
+    buildKubernetesCommands(work, partial, ['kubelet', 'kube-proxy'], log)
+    rmSync(bin, { recursive: true, force: true })
+    renameSync(partial, bin)
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+    rmSync(partial, { recursive: true, force: true })
+  }
   return binaries
 }
