@@ -165,11 +165,16 @@ async function main(): Promise<number> {
     // machine's firewall (kube-router saves and restores the iptables filter table whole, racing
     // podman's network rules): it runs alone, after every other test.
     const runs =
-      only.length === 0 && realNode ? [['--exclude', '**/@(fixture*(s)|dist)/**', '--exclude', REAL_NODE_TEST], [REAL_NODE_TEST]] : [only]
+      only.length === 0 && realNode
+        ? [
+            { name: 'all others', args: ['--exclude', '**/@(fixture*(s)|dist)/**', '--exclude', REAL_NODE_TEST] },
+            { name: 'the real node', args: [REAL_NODE_TEST] }
+          ]
+        : [{ name: '', args: only }]
     const total: Counts = { pass: 0, fail: 0, skip: 0 }
     code = 0
-    for (const args of runs) {
-      console.log(`\n▶ tests${runs.length > 1 ? `: ${args.includes(REAL_NODE_TEST) ? 'the real node' : 'all others'}` : ''}`)
+    for (const { name, args } of runs) {
+      console.log(`\n▶ tests${name === '' ? '' : `: ${name}`}`)
       let output = ''
       const runCode = await run(
         bin('tap'),

@@ -6,12 +6,12 @@
 // checks: the kind scenario with Kafka, MongoDB and Mailpit in the cluster, an HPA, three zones.
 // Opt-in: the first build of Kubernetes takes many minutes.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { ensureControlPlane, ensureGoTool, ensureStrimziCrds, KUBERNETES_VERSION } from '@polyshop/devstack'
+import { ensureControlPlane, ensureGoTool, KUBERNETES_VERSION, kwokctlBinaryFlags } from '@polyshop/devstack'
 import t from 'tap'
-import YAML from 'yaml'
+import { createRestrictedNamespace, installStrimziCrds, strictStrimziDryRun } from './cluster.js'
 import { CHART } from './render.js'
 
 const enabled = process.env.POLYSHOP_CONTROL_PLANE_TEST === '1'
@@ -41,27 +41,7 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
     }
   })
 
-  run(bins.kwokctl, [
-    'create',
-    'cluster',
-    '--name',
-    cluster,
-    '--runtime',
-    'binary',
-    '--kube-apiserver-binary',
-    bins.kubeApiserver,
-    '--kube-controller-manager-binary',
-    bins.kubeControllerManager,
-    '--kube-scheduler-binary',
-    bins.kubeScheduler,
-    '--etcd-binary',
-    bins.etcd,
-    '--kwok-controller-binary',
-    bins.kwokController,
-    '--kube-admission',
-    '--wait',
-    '3m'
-  ])
+  run(bins.kwokctl, ['create', 'cluster', '--name', cluster, ...kwokctlBinaryFlags(bins), '--kube-admission', '--wait', '3m'])
   const kubeconfig = join(work, 'kubeconfig.yaml')
   writeFileSync(kubeconfig, run(bins.kwokctl, ['get', 'kubeconfig', '--name', cluster]))
   const kubectl = (...args: string[]) => run(bins.kubectl, ['--kubeconfig', kubeconfig, ...args])
@@ -92,29 +72,8 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
   }))
   run(bins.kubectl, ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], nodes.map((node) => JSON.stringify(node)).join('\n'))
 
-  // The Strimzi CRDs (the operator itself is not run: nothing here can pull its image).
-  const strimzi = ensureStrimziCrds()
-  for (const file of readdirSync(strimzi).filter((f) => f.endsWith('.yaml'))) {
-    kubectl('apply', '--server-side', '-f', join(strimzi, file))
-  }
-  kubectl(
-    'wait',
-    '--for=condition=Established',
-    'crd/kafkas.kafka.strimzi.io',
-    'crd/kafkanodepools.kafka.strimzi.io',
-    'crd/kafkatopics.kafka.strimzi.io',
-    'crd/kafkausers.kafka.strimzi.io',
-    '--timeout=60s'
-  )
-
-  kubectl('create', 'namespace', 'polyshop')
-  kubectl(
-    'label',
-    'namespace',
-    'polyshop',
-    'pod-security.kubernetes.io/enforce=restricted',
-    'pod-security.kubernetes.io/enforce-version=latest'
-  )
+  installStrimziCrds(kubectl)
+  createRestrictedNamespace(kubectl, 'polyshop')
 
   // The kind scenario, adjusted only for a fake cluster: no PVCs (no provisioner), an HPA so it is exercised.
   const adjustments = [
@@ -174,28 +133,12 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
     '--set',
     'kafka.authentication=true'
   )
-  const strimziObjects = YAML.parseAllDocuments(rendered)
-    .map((d) => d.toJS())
-    .filter((o) => typeof o?.apiVersion === 'string' && o.apiVersion.startsWith('kafka.strimzi.io/'))
-  const strictFile = join(work, 'strimzi.yaml')
+  const strimzi = strictStrimziDryRun(kubectl, rendered, work)
   t.ok(
-    strimziObjects.some((o) => o.kind === 'KafkaUser'),
+    strimzi.objects.some((o) => o.kind === 'KafkaUser'),
     'KafkaUsers are among them'
   )
-  writeFileSync(strictFile, strimziObjects.map((o) => YAML.stringify(o)).join('---\n'))
-  t.match(
-    kubectl(
-      'apply',
-      '--server-side',
-      '--force-conflicts',
-      '--field-manager=helm',
-      '--validate=strict',
-      '--dry-run=server',
-      '-f',
-      strictFile
-    ),
-    /serverside-applied|unchanged|configured/
-  )
+  t.match(strimzi.output, /serverside-applied|unchanged|configured/)
   // The namespace really enforces "restricted": a privileged pod is refused.
   t.throws(
     () =>

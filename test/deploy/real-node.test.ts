@@ -5,13 +5,12 @@
 // under traffic, helm test, helm uninstall. Kafka, the MongoDB-wire server, the SMTP server and
 // the SMS webhook are the test's own, on this machine's address, given to the chart as external.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   ensureGoTool,
-  ensureStrimziCrds,
   ensureTopics,
   imageReference,
   imageServices,
@@ -25,8 +24,8 @@ import {
 } from '@polyshop/devstack'
 import { ADMIN, freePort, privateBroker, smsWebhook, smtpInbox } from '@polyshop/testkit'
 import t from 'tap'
-import YAML from 'yaml'
 import { journeyTests } from '../e2e/journey.js'
+import { createRestrictedNamespace, installStrimziCrds, strictStrimziDryRun } from './cluster.js'
 import { CHART } from './render.js'
 
 const enabled = process.env.POLYSHOP_REAL_NODE_TEST === '1'
@@ -227,28 +226,10 @@ t.test(
 
     // The Strimzi objects the chart renders when it runs Kafka are accepted by the Strimzi 1.2 CRDs
     // (generated from Maven Central), with strict field validation.
-    const strimzi = ensureStrimziCrds()
-    for (const file of readdirSync(strimzi).filter((f) => f.endsWith('.yaml'))) kubectl('apply', '--server-side', '-f', join(strimzi, file))
-    kubectl(
-      'wait',
-      '--for=condition=Established',
-      'crd/kafkas.kafka.strimzi.io',
-      'crd/kafkanodepools.kafka.strimzi.io',
-      'crd/kafkatopics.kafka.strimzi.io',
-      'crd/kafkausers.kafka.strimzi.io',
-      '--timeout=60s'
-    )
-
-    kubectl('create', 'namespace', NAMESPACE)
-    kubectl(
-      'label',
-      'namespace',
-      NAMESPACE,
-      'pod-security.kubernetes.io/enforce=restricted',
-      'pod-security.kubernetes.io/enforce-version=latest'
-    )
-
-    const strimziRendered = YAML.parseAllDocuments(
+    installStrimziCrds(kubectl)
+    createRestrictedNamespace(kubectl, NAMESPACE)
+    const strimzi = strictStrimziDryRun(
+      kubectl,
       await helm(
         'template',
         RELEASE,
@@ -259,16 +240,13 @@ t.test(
         KUBERNETES_VERSION,
         '--set',
         'kafka.authentication=true'
-      )
+      ),
+      node.workDir
     )
-      .map((d) => d.toJS())
-      .filter((o) => typeof o?.apiVersion === 'string' && o.apiVersion.startsWith('kafka.strimzi.io/'))
-    const strictFile = join(node.workDir, 'strimzi.yaml')
-    writeFileSync(strictFile, strimziRendered.map((o) => YAML.stringify(o)).join('---\n'))
     t.match(
-      kubectl('apply', '--server-side', '--field-manager=helm', '--validate=strict', '--dry-run=server', '-f', strictFile),
+      strimzi.output,
       /serverside-applied/,
-      `the chart's ${strimziRendered.length} Strimzi objects pass the Strimzi CRDs' strict validation`
+      `the chart's ${strimzi.objects.length} Strimzi objects pass the Strimzi CRDs' strict validation`
     )
 
     // The images npm run images built: localhost/polyshop/<service>:dev unless configured otherwise.

@@ -20,6 +20,7 @@ export {
   ensureNodeBinaries,
   KUBERNETES_VERSION,
   KWOK_VERSION,
+  kwokctlBinaryFlags,
   type NodeBinaries
 } from './kubernetes.js'
 export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'

@@ -21,6 +21,24 @@ export interface ControlPlaneBinaries {
   kubectl: string
 }
 
+/** kwokctl's flags to run a cluster of these binaries (its binary runtime: nothing downloaded). */
+export function kwokctlBinaryFlags(binaries: ControlPlaneBinaries): string[] {
+  return [
+    '--runtime',
+    'binary',
+    '--kube-apiserver-binary',
+    binaries.kubeApiserver,
+    '--kube-controller-manager-binary',
+    binaries.kubeControllerManager,
+    '--kube-scheduler-binary',
+    binaries.kubeScheduler,
+    '--etcd-binary',
+    binaries.etcd,
+    '--kwok-controller-binary',
+    binaries.kwokController
+  ]
+}
+
 function goJson(args: string[], cwd?: string): Record<string, string> {
   return JSON.parse(runStep(`go ${args.join(' ')}`, 'go', args, cwd === undefined ? {} : { cwd }))
 }

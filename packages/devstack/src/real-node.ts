@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { containerEnv, ensureContainerTools } from './containers.js'
 import { ensureGoProgram, goModuleDir } from './go-tools.js'
-import { ensureControlPlane, ensureNodeBinaries, KUBERNETES_VERSION } from './kubernetes.js'
+import { ensureControlPlane, ensureNodeBinaries, KUBERNETES_VERSION, kwokctlBinaryFlags } from './kubernetes.js'
 import { isAlive, logTail, spawnDaemon, stopDaemon, waitUntil } from './processes.js'
 import { MissingToolError, probeTool, runStep } from './tools.js'
 
@@ -135,8 +135,7 @@ export function ensureAddonImages(log: (line: string) => void = () => {}): typeo
   if (!imageExists(addonImages.pause)) {
     log(`building the pause image ${PAUSE_VERSION} from k8s.io/kubernetes ${KUBERNETES_VERSION}'s pause.c`)
     const source = join(goModuleDir('k8s.io/kubernetes', KUBERNETES_VERSION), 'build', 'pause', 'linux', 'pause.c')
-    const work = join(process.env.TMPDIR ?? '/tmp', `polyshop-pause-${process.pid}`)
-    mkdirSync(work, { recursive: true })
+    const work = mkdtempSync(join(tmpdir(), 'polyshop-pause-'))
     try {
       // The flags of Kubernetes' own build (build/pause/Makefile).
       runStep('compiling pause.c', 'gcc', [
@@ -612,9 +611,12 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
   let controlPlaneUp = false
   const processes = ['kube-router', 'kube-proxy', 'kubelet', 'containerd']
 
+  let removed = false
   const kill = () => {
+    if (removed) return
     spawnSync(control.kwokctl, ['delete', 'cluster', '--name', cluster], { env: kwokEnv, stdio: 'ignore' })
     cleanMachine(node.kubeProxy, kubeProxyConfigFile)
+    removed = true
   }
   const stop = async (graceful: boolean) => {
     if (graceful && controlPlaneUp) {
@@ -660,18 +662,7 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
         'cluster',
         '--name',
         cluster,
-        '--runtime',
-        'binary',
-        '--kube-apiserver-binary',
-        control.kubeApiserver,
-        '--kube-controller-manager-binary',
-        control.kubeControllerManager,
-        '--kube-scheduler-binary',
-        control.kubeScheduler,
-        '--etcd-binary',
-        control.etcd,
-        '--kwok-controller-binary',
-        control.kwokController,
+        ...kwokctlBinaryFlags(control),
         '--disable',
         'kwok-controller',
         '--kube-admission',
