@@ -41,7 +41,19 @@ t.test('helm install --wait into a restricted namespace on a real control plane,
     }
   })
 
-  run(bins.kwokctl, ['create', 'cluster', '--name', cluster, ...kwokctlBinaryFlags(bins), '--kube-admission', '--wait', '3m'])
+  // --kubeconfig: kwokctl would otherwise add its context to the user's ~/.kube/config.
+  run(bins.kwokctl, [
+    'create',
+    'cluster',
+    '--name',
+    cluster,
+    ...kwokctlBinaryFlags(bins),
+    '--kube-admission',
+    '--kubeconfig',
+    join(work, 'kwokctl-kubeconfig.yaml'),
+    '--wait',
+    '3m'
+  ])
   const kubeconfig = join(work, 'kubeconfig.yaml')
   writeFileSync(kubeconfig, run(bins.kwokctl, ['get', 'kubeconfig', '--name', cluster]))
   const kubectl = (...args: string[]) => run(bins.kubectl, ['--kubeconfig', kubeconfig, ...args])
