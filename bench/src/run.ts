@@ -12,9 +12,10 @@ import { frameworkCost } from './scenarios/framework-cost.js'
 import { authCost, gatewayHop } from './scenarios/gateway-hop.js'
 import { graphqlScenario } from './scenarios/graphql.js'
 import { grpcClients } from './scenarios/grpc.js'
+import { loginStorm } from './scenarios/login-storm.js'
 import { orderToNotification, placeOrders } from './scenarios/orders.js'
 
-export const SCENARIO_NAMES = ['framework', 'gateway', 'auth', 'graphql', 'orders', 'events', 'grpc', 'memory'] as const
+export const SCENARIO_NAMES = ['framework', 'gateway', 'auth', 'graphql', 'orders', 'events', 'grpc', 'memory', 'login-storm'] as const
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -92,6 +93,7 @@ export async function runBench(t: Teardown, options: BenchOptions): Promise<Benc
   await run('orders', () => placeOrders(context))
   await run('events', () => orderToNotification(context))
   await run('grpc', () => grpcClients(context))
+  await run('login-storm', () => loginStorm(t, context))
   return report
 }
 

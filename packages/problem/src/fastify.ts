@@ -111,9 +111,16 @@ export const problemHandling = fp<ProblemHandlingOptions>(
     app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       // The path only: a query string may carry tokens or personal data.
       const problem = toProblem(error, options.prefix, pathOf(request.url))
-      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
-      else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
-      if (problem.status === 429 && reply.getHeader('retry-after') === undefined && typeof problem.retryAfter === 'number') {
+      // A 503 the service chose to shed load with (it says when to retry) is not a failure: no
+      // stack, one line — a flood of them must not flood the logs.
+      const chosen = error instanceof ProblemError && problem.status === 503 && typeof problem.retryAfter === 'number'
+      if (problem.status >= 500 && !chosen) request.log.error({ err: error }, 'request failed')
+      else request.log[chosen ? 'warn' : 'info']({ code: problem.code, status: problem.status }, 'request refused')
+      if (
+        (problem.status === 429 || problem.status === 503) &&
+        reply.getHeader('retry-after') === undefined &&
+        typeof problem.retryAfter === 'number'
+      ) {
         reply.header('retry-after', String(problem.retryAfter))
       }
       return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem)

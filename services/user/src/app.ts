@@ -11,6 +11,7 @@ import type { Db } from 'mongodb'
 import type { Logger } from 'pino'
 import type { UserConfig } from './config.js'
 import { Accounts } from './domain/accounts.js'
+import { DerivationGate } from './domain/derivation-gate.js'
 import type { SigningKeys } from './domain/signing-keys.js'
 import { LoginFailures } from './repositories/login-failures.js'
 import { RefreshTokenStore } from './repositories/refresh-tokens.js'
@@ -34,6 +35,7 @@ declare module 'fastify' {
     accounts: Accounts
     refreshTokens: RefreshTokenStore
     loginFailures: LoginFailures
+    passwordDerivations: DerivationGate
   }
 }
 
@@ -71,6 +73,7 @@ export const userService = fp<UserServiceOptions>(
     await users.ensureIndexes()
     await refreshTokens.ensureIndexes()
     const loginFailures = new LoginFailures(db, config.LOGIN_MAX_FAILURES, config.LOGIN_FAILURE_WINDOW_SECONDS)
+    const derivations = new DerivationGate(config.PASSWORD_HASH_CONCURRENCY, config.PASSWORD_HASH_QUEUE)
     const accounts = new Accounts({
       users,
       refreshTokens,
@@ -80,11 +83,13 @@ export const userService = fp<UserServiceOptions>(
       audience: config.JWT_AUDIENCE,
       accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       password: { cost: config.PASSWORD_HASH_COST, blockSize: 8, parallelization: 1 },
+      derivations,
       logger
     })
     app.decorate('accounts', accounts)
     app.decorate('refreshTokens', refreshTokens)
     app.decorate('loginFailures', loginFailures)
+    app.decorate('passwordDerivations', derivations)
 
     await app.register(healthRoutes, { checks: { mongodb: mongoPing(db) }, isShuttingDown: options.isShuttingDown ?? (() => false) })
     app.get('/.well-known/jwks.json', { schema: { response: { 200: JwksSchema } } }, async (_request, reply) => {

@@ -34,6 +34,19 @@ export const UserConfigSchema = Type.Object({
     default: 17,
     description: 'log2 of the scrypt cost N (OWASP: 17, i.e. N=131072 with r=8, p=1)'
   }),
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 16,
+    default: 1,
+    description:
+      'password hashes and checks computed at once; each holds 128 MiB at cost 17 outside the heap (size the memory limit from it)'
+  }),
+  PASSWORD_HASH_QUEUE: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    default: 8,
+    description: 'sign-ins and registrations that wait for a free hash slot; beyond them, 503 with Retry-After'
+  }),
   LOGIN_MAX_FAILURES: Type.Integer({
     minimum: 1,
     maximum: 100,

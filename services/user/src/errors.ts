@@ -9,6 +9,7 @@ export const errors = defineProblems('USR', {
   REFRESH_TOKEN_REUSED: { status: 401, title: 'Refresh token already used' },
   ACCOUNT_DISABLED: { status: 403, title: 'Account disabled' },
   TOO_MANY_ATTEMPTS: { status: 429, title: 'Too many failed sign-ins' },
+  BUSY: { status: 503, title: 'Too many sign-ins at once' },
   USER_NOT_FOUND: { status: 404, title: 'User not found' },
   INVALID_CURSOR: { status: 400, title: 'Invalid cursor' }
 })

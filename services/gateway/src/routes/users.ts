@@ -43,7 +43,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         ...auth,
         summary: 'Create an account',
         body: RegisterBody,
-        response: { 201: AuthPayloadSchema, ...problemResponses(400, 409, 429) }
+        response: { 201: AuthPayloadSchema, ...problemResponses(400, 409, 429, 503) }
       }
     },
     forward
@@ -56,7 +56,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
         ...auth,
         summary: 'Sign in',
         body: LoginBody,
-        response: { 200: AuthPayloadSchema, ...problemResponses(400, 401, 403, 429) }
+        response: { 200: AuthPayloadSchema, ...problemResponses(400, 401, 403, 429, 503) }
       }
     },
     forward

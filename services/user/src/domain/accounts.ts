@@ -6,6 +6,7 @@ import { errors } from '../errors.js'
 import type { LoginFailures } from '../repositories/login-failures.js'
 import type { RefreshTokenStore } from '../repositories/refresh-tokens.js'
 import { isDuplicateKey, normalizeEmail, type Role, type UserDocument, type UserRepository } from '../repositories/users.js'
+import type { DerivationGate } from './derivation-gate.js'
 import { hashPassword, passwordPolicyViolation, type ScryptParameters, verifyPassword } from './passwords.js'
 import type { SigningKeys } from './signing-keys.js'
 
@@ -37,6 +38,8 @@ export interface AccountsOptions {
   audience: string
   accessTokenTtlSeconds: number
   password: ScryptParameters
+  /** Every password hash and check goes through it: their memory is bounded. */
+  derivations: DerivationGate
   logger: Logger
 }
 
@@ -92,7 +95,7 @@ export class Accounts {
       emailNormalized: normalizeEmail(input.email),
       name: input.name.trim(),
       phone: input.phone ?? null,
-      passwordHash: await hashPassword(input.password, this.#o.password),
+      passwordHash: await this.#o.derivations.run(() => hashPassword(input.password, this.#o.password)),
       roles: input.roles,
       disabled: false,
       createdAt: now,
@@ -128,8 +131,9 @@ export class Accounts {
     if (retryAfter > 0)
       throw errors.TOO_MANY_ATTEMPTS(`Too many failed sign-ins for this account; try again in ${retryAfter} seconds.`, { retryAfter })
     const user = await this.#o.users.findByEmail(email)
-    this.#decoyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#o.password)
-    const check = await verifyPassword(password, user?.passwordHash ?? (await this.#decoyHash), this.#o.password)
+    this.#decoyHash ??= this.#o.derivations.run(() => hashPassword(randomBytes(16).toString('hex'), this.#o.password))
+    const stored = user?.passwordHash ?? (await this.#decoyHash)
+    const check = await this.#o.derivations.run(() => verifyPassword(password, stored, this.#o.password))
     if (user === null || !check.matches) {
       await this.#o.loginFailures.record(account)
       throw errors.INVALID_CREDENTIALS('The email or the password is wrong.')
@@ -137,7 +141,9 @@ export class Accounts {
     await this.#o.loginFailures.clear(account)
     if (user.disabled) throw errors.ACCOUNT_DISABLED('This account has been disabled.')
     if (check.needsRehash) {
-      await this.#o.users.update(user._id, { passwordHash: await hashPassword(password, this.#o.password) })
+      await this.#o.users.update(user._id, {
+        passwordHash: await this.#o.derivations.run(() => hashPassword(password, this.#o.password))
+      })
     }
     return await this.#authPayload(user)
   }

@@ -16,13 +16,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post(
     '/register',
-    { config: { rateLimit }, schema: { body: RegisterBody, response: { 201: AuthPayloadSchema, ...problemResponses(400, 409, 429) } } },
+    {
+      config: { rateLimit },
+      schema: { body: RegisterBody, response: { 201: AuthPayloadSchema, ...problemResponses(400, 409, 429, 503) } }
+    },
     async (request, reply) => reply.code(201).send(await accounts.register(request.body, request.headers.traceparent as string | undefined))
   )
 
   app.post(
     '/login',
-    { config: { rateLimit }, schema: { body: LoginBody, response: { 200: AuthPayloadSchema, ...problemResponses(400, 401, 403, 429) } } },
+    {
+      config: { rateLimit },
+      schema: { body: LoginBody, response: { 200: AuthPayloadSchema, ...problemResponses(400, 401, 403, 429, 503) } }
+    },
     async (request) => accounts.login(request.body.email, request.body.password)
   )
 
