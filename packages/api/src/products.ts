@@ -8,8 +8,11 @@ const Price = Type.Object(
   { amount: Type.Integer({ minimum: 1, maximum: 100_000_000 }), currency: Type.String({ pattern: '^[A-Z]{3}$' }) },
   { additionalProperties: false }
 )
+// additionalProperties: a key outside the pattern (a NUL, `$`, `.`) is refused, not stored: the
+// pattern alone only describes the keys that match it.
 const Attributes = Type.Record(Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,39}$' }), Type.String({ minLength: 1, maxLength: 100 }), {
-  maxProperties: 20
+  maxProperties: 20,
+  additionalProperties: false
 })
 const Images = Type.Array(Type.String({ pattern: '^(/|https://)[^\\s]{1,500}$' }), { maxItems: 10 })
 

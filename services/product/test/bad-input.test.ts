@@ -68,6 +68,14 @@ t.test('bad input on every route is a 400 problem and changes nothing', async (t
       url: '/api/v1/products',
       payload: { ...valid, attributes: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`a${i}`, 'v'])) }
     },
+    // MongoDB refuses such field names: they must be refused as input, not fail the write (a 500).
+    ...['a\u0000b', '$where', 'a.b', '9lives'].map((key) => ({
+      name: `create: attribute key ${JSON.stringify(key)}`,
+      method: 'POST' as const,
+      url: '/api/v1/products',
+      payload: { ...valid, attributes: { [key]: 'v' } }
+    })),
+    { name: 'patch: attribute key with $', method: 'PATCH', url: '/api/v1/products/beanie', payload: { attributes: { $set: 'v' } } },
     { name: 'patch: empty', method: 'PATCH', url: '/api/v1/products/beanie', payload: {} },
     { name: 'patch: wrong type', method: 'PATCH', url: '/api/v1/products/beanie', payload: { stock: 'many' } },
     { name: 'patch: malformed id', method: 'PATCH', url: '/api/v1/products/bad%20id', payload: { stock: 1 } },
