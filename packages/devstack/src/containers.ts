@@ -120,6 +120,16 @@ export function containerEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CONTAINERS_CONF: conf, BUILDAH_ISOLATION: 'oci' }
 }
 
+/** Whether podman's storage has this image (nothing is ever pulled to find out). */
+export function imageExists(reference: string): boolean {
+  try {
+    execFileSync('podman', ['image', 'exists', reference], { env: containerEnv(), stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** The compose projects the compose test starts are named polyshop-test-<id>. */
 export const COMPOSE_TEST_PROJECT_PREFIX = 'polyshop-test-'
 

@@ -1,5 +1,12 @@
 export { CHROMIUM_PATH, ensureChromium } from './browser.js'
-export { COMPOSE_TEST_PROJECT_PREFIX, type ContainerTool, containerEnv, ensureContainerTools, removeTestContainers } from './containers.js'
+export {
+  COMPOSE_TEST_PROJECT_PREFIX,
+  type ContainerTool,
+  containerEnv,
+  ensureContainerTools,
+  imageExists,
+  removeTestContainers
+} from './containers.js'
 export { ensureGoProgram, ensureGoTool, GO_TOOLS, type GoToolName, goModuleDir } from './go-tools.js'
 export { type BuiltImage, buildImages, imageReference, imageServices, servicePorts } from './images.js'
 export {
@@ -26,6 +33,7 @@ export {
 export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
 export { dockerfileNodeImage, ensureNodeBaseImage, type NodeBaseImage } from './node-image.js'
 export { cacheDir, repoRoot, SERVICE_NODE_OPTIONS, stateDir } from './paths.js'
+export { freePort } from './processes.js'
 export {
   CLUSTER_DNS_IP,
   COREDNS_VERSION,

@@ -18,14 +18,13 @@
 // which these kernels have; it runs on the node as a process, its router and service proxy off.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { containerEnv, ensureContainerTools } from './containers.js'
+import { containerEnv, ensureContainerTools, imageExists } from './containers.js'
 import { ensureGoProgram, goModuleDir } from './go-tools.js'
 import { ensureControlPlane, ensureNodeBinaries, KUBERNETES_VERSION, kwokctlBinaryFlags } from './kubernetes.js'
-import { isAlive, logTail, spawnDaemon, stopDaemon, waitUntil } from './processes.js'
+import { freePort, isAlive, logTail, spawnDaemon, stopDaemon, waitUntil } from './processes.js'
 import { MissingToolError, probeTool, runStep } from './tools.js'
 
 export const COREDNS_VERSION = 'v1.14.2'
@@ -97,35 +96,23 @@ function requireRoot(): void {
   }
 }
 
-/** podman/buildah with polyshop's containers.conf. */
-function containerTool(command: 'podman' | 'buildah', args: string[]): string {
-  return execFileSync(command, args, {
-    env: containerEnv(),
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 64 * 1024 * 1024
-  }).trim()
-}
-
-function imageExists(reference: string): boolean {
-  return spawnSync('podman', ['image', 'exists', reference], { env: containerEnv() }).status === 0
-}
-
 /** An image holding one static binary (and nothing else), committed to podman's storage. */
 function singleBinaryImage(reference: string, binary: string, entrypoint: string[], user: string, source: string): void {
-  const container = containerTool('buildah', ['from', '--pull=never', 'scratch'])
+  const env = containerEnv()
+  const buildah = (args: string[]) => runStep(`buildah ${args[0]}`, 'buildah', args, { env }).trim()
+  const container = buildah(['from', '--pull=never', 'scratch'])
   try {
-    containerTool('buildah', ['copy', '--chmod', '0755', container, binary, entrypoint[0] as string])
-    containerTool('buildah', [
+    buildah(['copy', '--chmod', '0755', container, binary, entrypoint[0] as string])
+    buildah([
       'config',
       `--entrypoint=${JSON.stringify(entrypoint)}`,
       `--user=${user}`,
       `--label=org.opencontainers.image.source=${source}`,
       container
     ])
-    containerTool('buildah', ['commit', '--rm', container, reference])
+    buildah(['commit', '--rm', container, reference])
   } catch (error) {
-    spawnSync('buildah', ['rm', container], { env: containerEnv() })
+    spawnSync('buildah', ['rm', container], { env })
     throw error
   }
 }
@@ -588,7 +575,7 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
   }
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true })
   const [kubeletPort, kubeletHealthz, proxyHealthz, proxyMetrics, routerHealth] = (await Promise.all(
-    [0, 1, 2, 3, 4].map(() => freeTcpPort())
+    [0, 1, 2, 3, 4].map(() => freePort())
   )) as [number, number, number, number, number]
   const pidFile = (name: string) => join(dirs.logs, `${name}.pid`)
   const logFile = (name: string) => join(dirs.logs, `${name}.log`)
@@ -704,16 +691,21 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
     })
     await waitUntil('containerd', async () => existsSync(socket), { timeoutMs: 30_000, pid: containerdPid, logFile: logFile('containerd') })
     const archive = join(work, 'images.tar')
-    containerTool('podman', [
-      'save',
-      '--multi-image-archive',
-      '--format',
-      'docker-archive',
-      '--output',
-      archive,
-      ...Object.values(addonImages),
-      ...options.images
-    ])
+    runStep(
+      'podman save',
+      'podman',
+      [
+        'save',
+        '--multi-image-archive',
+        '--format',
+        'docker-archive',
+        '--output',
+        archive,
+        ...Object.values(addonImages),
+        ...options.images
+      ],
+      { env: containerEnv() }
+    )
     runStep('ctr images import', 'ctr', [
       '--address',
       socket,
@@ -834,15 +826,4 @@ export async function startRealNode(options: RealNodeOptions): Promise<RealNode>
     kill,
     leftovers
   }
-}
-
-function freeTcpPort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
 }

@@ -1,17 +1,7 @@
-// Images that stand in for the third-party ones compose.yaml names, for machines that cannot pull
-// from Docker Hub (the compose test runs on them): each is built from the same upstream program,
-// fetched from a package registry, on the locally made Debian + Node base image.
-//   apache/kafka   → Apache Kafka's jars from Maven Central, Debian's OpenJDK 17 JRE, and an
-//                    entrypoint that reads the same KAFKA_* variables as the official image
-//   mongo          → FerretDB (a MongoDB-wire server) from the Go module proxy, SQLite storage
-//   axllent/mailpit → Mailpit from the Go module proxy (SMTP and its HTTP API; the web UI's
-//                    assets are not in the Go module)
-// The official images run the same roles under the same service names and ports.
-import { execFileSync } from 'node:child_process'
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { containerEnv } from './containers.js'
+import { containerEnv, imageExists } from './containers.js'
 import { ensureGoProgram } from './go-tools.js'
 import { ensureKafkaRuntime, ensureKafkaTools, KAFKA_LOG4J2 } from './kafka.js'
 import { ensureFerretDB, FERRETDB_VERSION } from './mongo.js'
@@ -37,15 +27,6 @@ function version(image: string | undefined, what: string): string {
   const tag = image?.split(':').at(-1)
   if (tag === undefined) throw new Error(`compose.yaml names no image for ${what}`)
   return tag.replace(/^v/, '')
-}
-
-function imageExists(reference: string): boolean {
-  try {
-    execFileSync('podman', ['image', 'exists', reference], { env: containerEnv(), stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
 }
 
 function build(reference: string, containerfile: string, context: string): void {

@@ -2,17 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Code, ConnectError } from '@connectrpc/connect'
 import { type PublicKeyResolver, toPublicJwk } from '@polyshop/auth'
-import { repoRoot, SERVICE_NODE_OPTIONS, startKafka, stopKafka } from '@polyshop/devstack'
+import { freePort, repoRoot, SERVICE_NODE_OPTIONS, startKafka, stopKafka } from '@polyshop/devstack'
 import { createSigner } from 'fast-jwt'
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
 import { type Db, MongoClient } from 'mongodb'
 import { type Logger, pino } from 'pino'
 
+export { freePort } from '@polyshop/devstack'
 export { type Mail, smsWebhook, smtpInbox } from './mail.js'
 export { ADMIN, startWholeStack, type WholeStack, type WholeStackOptions } from './whole-stack.js'
 
@@ -105,18 +105,6 @@ export function testLogger(): { logger: Logger; lines: Array<Record<string, unkn
     }
   )
   return { logger, lines }
-}
-
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails after timeoutMs. */
