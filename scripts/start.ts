@@ -95,6 +95,16 @@ function signalService(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false
+  try {
+    process.kill(-child.pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Services first (each drains on SIGTERM), then the servers this command started. */
 async function stopEverything(): Promise<void> {
   await Promise.all(
@@ -103,6 +113,9 @@ async function stopEverything(): Promise<void> {
       signalService(child, 'SIGTERM')
       const timer = setTimeout(() => signalService(child, 'SIGKILL'), STOP_GRACE_MS)
       await exited
+      // npm can exit before the service it started has drained: the servers stop only once the
+      // whole process group is gone, or a service would lose Kafka in the middle of its drain.
+      while (groupAlive(child)) await new Promise((resolve) => setTimeout(resolve, 50))
       clearTimeout(timer)
     })
   )
