@@ -469,6 +469,18 @@ t.test(
         failures: unknown[]
       }
       kubectl('delete', 'pod', '--namespace', 'traefik', 'load', '--wait=false')
+      // helm --wait returns once the new pods are Ready; the old ones may still be draining
+      // (Terminating, within their grace period). Wait for them to go, then require none left.
+      const draining = pods()
+        .map((p) => p.metadata.name)
+        .filter((name) => before.includes(name))
+      if (draining.length > 0) {
+        try {
+          kubectl('wait', '--for=delete', '--namespace', NAMESPACE, '--timeout=120s', ...draining.map((name) => `pod/${name}`))
+        } catch (error) {
+          t.comment(`old pods still present after 120 s: ${(error as Error).message}`)
+        }
+      }
       const after = pods().map((p) => p.metadata.name)
       t.same(
         after.filter((name) => before.includes(name)),
