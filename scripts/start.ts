@@ -2,18 +2,22 @@
 // Apache Kafka and a MongoDB-wire server (see packages/devstack), then every service that has a `start` script,
 // wired to each other by the ports of DESIGN.md; Ctrl-C stops all of it.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { repoRoot, SERVICE_NODE_OPTIONS, type StackEndpoints, stackProfile, startStack, stopStack } from '@polyshop/devstack'
 import { buildServices } from './build.js'
 
+/** The order service's credentials for its service token (it alone may reserve stock): new on every run. */
+const ORDER_CLIENT_SECRET = randomBytes(24).toString('base64url')
+
 /** Local ports of DESIGN.md, in start order (dependencies first). */
 const SERVICES = [
   // The gateway forwards from loopback and says who the client is: per-IP login throttles count clients, not the gateway.
-  { name: 'user', port: 3001, env: { TRUST_PROXY: '127.0.0.1' } },
+  { name: 'user', port: 3001, env: { TRUST_PROXY: '127.0.0.1', SERVICE_CLIENTS: `order:${ORDER_CLIENT_SECRET}` } },
   { name: 'product', port: 3002, env: { GRPC_PORT: '50052', SEED_DEMO_CATALOG: 'true' } },
-  { name: 'order', port: 3003, env: { GRPC_PORT: '50051' } },
+  { name: 'order', port: 3003, env: { GRPC_PORT: '50051', SERVICE_CLIENT_SECRET: ORDER_CLIENT_SECRET } },
   { name: 'recommendation', port: 3004, env: {} },
   { name: 'notification', port: 3005, env: {} },
   { name: 'gateway', port: 8080, env: {} }

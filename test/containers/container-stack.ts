@@ -68,7 +68,10 @@ function podEnvironment(workload: Workload, objects: K8sObject[]): Record<string
   for (const source of container.envFrom ?? []) Object.assign(env, configMaps.get(source.configMapRef?.name ?? '') ?? {})
   for (const entry of container.env ?? []) {
     if (entry.value !== undefined) {
-      env[entry.name] = entry.value
+      // The kubelet expands $(NAME) from variables defined before it; $$ is a literal $.
+      env[entry.name] = entry.value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name?: string) =>
+        name === undefined ? '$' : (env[name] ?? whole)
+      )
       continue
     }
     const ref = (entry.valueFrom as { secretKeyRef?: { name: string; key: string; optional?: boolean } } | undefined)?.secretKeyRef

@@ -9,7 +9,7 @@ import * as protoLoader from '@grpc/proto-loader'
 import { eventually, type Mail } from '@polyshop/testkit'
 import type tap from 'tap'
 
-const address = { name: 'Ada Lovelace', line1: '12 Analytical Row', city: 'London', postalCode: 'N1 9GU', country: 'GB' }
+export const address = { name: 'Ada Lovelace', line1: '12 Analytical Row', city: 'London', postalCode: 'N1 9GU', country: 'GB' }
 
 interface Product {
   id: string

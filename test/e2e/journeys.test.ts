@@ -1,16 +1,49 @@
 // End to end on the whole stack of real processes: the journey of journey.ts, then what only host
 // processes let a test do: a service outage and every service's drain on SIGTERM.
-import { eventually, startWholeStack } from '@polyshop/testkit'
+import { Code, createClient } from '@connectrpc/connect'
+import { createGrpcTransport } from '@connectrpc/connect-node'
+import { InventoryService } from '@polyshop/proto'
+import { eventually, grpcCode, startWholeStack } from '@polyshop/testkit'
 import t from 'tap'
-import { journeyClient, journeyTests } from './journey.js'
+import { address, journeyClient, journeyTests } from './journey.js'
 
 interface Product {
   id: string
 }
 
 const stack = await startWholeStack(t)
-const { api, graphql } = journeyClient(stack.gateway)
+const { api, graphql, register } = journeyClient(stack.gateway)
 journeyTests(t, { gateway: stack.gateway, orderGrpc: stack.orderGrpc, mails: async () => stack.mails })
+
+t.test('attack: straight to the product service gRPC port, reservations are refused without the order service token', async (t) => {
+  const inventory = createClient(InventoryService, createGrpcTransport({ baseUrl: stack.urls.productGrpc as string }))
+  const stock = async () => (await api<{ stock: number }>('/api/v1/products/wool-socks')).body.stock
+  const before = await stock()
+  const customer = await register('Mallory')
+  const reserve = (token?: string) =>
+    grpcCode(
+      inventory.reserveStock(
+        { orderId: `no-such-order-${token?.slice(-6) ?? 'none'}`, lines: [{ productId: 'wool-socks', quantity: 1 }] },
+        { timeoutMs: 5000, ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }) }
+      )
+    )
+  t.equal(await reserve(), Code.Unauthenticated, 'no token: UNAUTHENTICATED')
+  t.equal(await reserve(customer.token), Code.Unauthenticated, "a customer's access token: UNAUTHENTICATED (not a service token)")
+  t.equal(await grpcCode(inventory.releaseStock({ orderId: 'any' }, { timeoutMs: 5000 })), Code.Unauthenticated, 'release too')
+  t.equal(await stock(), before, 'no unit was held')
+  const placed = await api<{ status: string }>('/api/v1/orders', {
+    method: 'POST',
+    token: customer.token,
+    headers: { 'idempotency-key': `svc-token-${Date.now()}` },
+    body: { items: [{ productId: 'wool-socks', quantity: 1 }], shippingAddress: address }
+  })
+  t.equal(
+    placed.status,
+    201,
+    `the order service, with its own token, still reserves${placed.status === 201 ? '' : `: ${JSON.stringify(placed.body)}`}`
+  )
+  t.equal(await stock(), before - 1)
+})
 
 t.test(
   'failure: with the product service down the catalog is a quick 503 and the gateway stays healthy; it recovers by itself',

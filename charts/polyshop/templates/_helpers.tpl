@@ -195,7 +195,19 @@ seccompProfile:
     # Written by the Strimzi User Operator for the service's KafkaUser.
     secretKeyRef: { name: {{ printf "%s-%s" $fullname .component }}, key: password }
 {{- end }}
+{{- $serviceClients := $root.Values.serviceClients.existingSecret | default (printf "%s-service-clients" $fullname) }}
+{{- if eq .component "order" }}
+- name: SERVICE_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef: { name: {{ $serviceClients }}, key: order }
+{{- end }}
 {{- if eq .component "user" }}
+- name: SERVICE_CLIENT_SECRET_ORDER
+  valueFrom:
+    secretKeyRef: { name: {{ $serviceClients }}, key: order }
+# Kubernetes expands $(SERVICE_CLIENT_SECRET_ORDER) from the variable above.
+- name: SERVICE_CLIENTS
+  value: "order:$(SERVICE_CLIENT_SECRET_ORDER)"
 - name: JWT_PRIVATE_KEY
   valueFrom:
     secretKeyRef: { name: {{ $root.Values.jwt.existingSecret | default (printf "%s-jwt" $fullname) }}, key: JWT_PRIVATE_KEY }

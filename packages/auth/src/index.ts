@@ -2,6 +2,15 @@ export { type AuthenticationOptions, authentication } from './fastify.js'
 export { jwkThumbprint, jwkToPem, type PublicJwk, toPublicJwk } from './jwk.js'
 export { type JwksResolverOptions, jwksKeyResolver } from './jwks.js'
 export {
+  SERVICE_ROLE,
+  SERVICE_TOKEN_PATH,
+  type ServiceTokenSource,
+  type ServiceTokenSourceOptions,
+  ServiceTokenUnavailableError,
+  serviceSubject,
+  serviceTokenSource
+} from './service-tokens.js'
+export {
   ACCESS_TOKEN_ALGORITHM,
   type AccessTokenVerifierOptions,
   createAccessTokenVerifier,

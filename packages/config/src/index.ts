@@ -108,6 +108,11 @@ export const env = {
 export const tokenVerificationVariables = {
   JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
+  SERVICE_TOKEN_AUDIENCE: Type.String({
+    minLength: 1,
+    default: 'polyshop-internal',
+    description: "the aud claim of service tokens (a service's own credentials, never a user's)"
+  }),
   USER_SERVICE_URL: Type.String({
     pattern: '^https?://[^\\s]+$',
     default: 'http://127.0.0.1:3001',

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Code, ConnectError } from '@connectrpc/connect'
-import { type PublicKeyResolver, toPublicJwk } from '@polyshop/auth'
+import { type PublicKeyResolver, SERVICE_ROLE, type ServiceTokenSource, serviceSubject, toPublicJwk } from '@polyshop/auth'
 import { freePort, repoRoot, SERVICE_NODE_OPTIONS, startKafka, stopKafka } from '@polyshop/devstack'
 import { createSigner } from 'fast-jwt'
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs'
@@ -188,7 +188,7 @@ export function uniqueDatabaseUrl(prefix: string): string {
  * Stands in for the user service's signing key in other services' tests: access tokens
  * (ES256, the real claims) and the key resolver that accepts them.
  */
-export function testTokens(issuer = 'polyshop-user', audience = 'polyshop') {
+export function testTokens(issuer = 'polyshop-user', audience = 'polyshop', serviceAudience = 'polyshop-internal') {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const kid = toPublicJwk(privateKey).kid
   const sign = createSigner({
@@ -199,11 +199,24 @@ export function testTokens(issuer = 'polyshop-user', audience = 'polyshop') {
     aud: audience,
     expiresIn: 600_000
   })
+  const signService = createSigner({
+    key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    algorithm: 'ES256',
+    kid,
+    iss: issuer,
+    aud: serviceAudience,
+    expiresIn: 600_000
+  })
   const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString()
   const resolveKey: PublicKeyResolver = async (id) => (id === kid ? publicPem : undefined)
+  const serviceToken = (name: string) => signService({ sub: serviceSubject(name), roles: [SERVICE_ROLE], jti: randomUUID() })
   return {
     resolveKey,
-    token: (roles: string[], userId: string = randomUUID()) => sign({ sub: userId, roles, jti: randomUUID() })
+    token: (roles: string[], userId: string = randomUUID()) => sign({ sub: userId, roles, jti: randomUUID() }),
+    /** A service token of that service, as the user service issues them. */
+    serviceToken,
+    /** A token source that always gives that service's token (no user service needed). */
+    serviceTokens: (name: string): ServiceTokenSource => ({ token: async () => serviceToken(name), invalidate: () => {} })
   }
 }
 

@@ -1,6 +1,7 @@
 // The whole system as `npm start` runs it: all six services as their own processes (their real
 // entry points), on free ports, against the test Kafka and MongoDB-wire servers, with an SMTP
 // server in the test receiving the notification service's mail.
+import { randomBytes } from 'node:crypto'
 import { eventually, freePort, type ServiceProcess, spawnService, uniqueDatabaseUrl } from './index.js'
 import { smsWebhook, smtpInbox } from './mail.js'
 
@@ -63,6 +64,7 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
     gateway: await freePort()
   }
   const url = (port: number) => `http://127.0.0.1:${port}`
+  const orderClientSecret = randomBytes(24).toString('base64url')
   const common = {
     HOST: '127.0.0.1',
     LOG_LEVEL: options.logLevel ?? 'warn',
@@ -78,6 +80,7 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       PASSWORD_HASH_COST: '14',
+      SERVICE_CLIENTS: `order:${orderClientSecret}`,
       TRUST_PROXY: '127.0.0.1'
     },
     product: {
@@ -90,7 +93,8 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
       PORT: String(ports.order),
       GRPC_PORT: String(ports.orderGrpc),
       MONGODB_URL: uniqueDatabaseUrl('e2e_order'),
-      PRODUCT_GRPC_URL: url(ports.productGrpc)
+      PRODUCT_GRPC_URL: url(ports.productGrpc),
+      SERVICE_CLIENT_SECRET: orderClientSecret
     },
     recommendation: {
       PORT: String(ports.recommendation),
@@ -140,6 +144,7 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
     urls: {
       user: url(ports.user),
       product: url(ports.product),
+      productGrpc: url(ports.productGrpc),
       order: url(ports.order),
       recommendation: url(ports.recommendation),
       notification: url(ports.notification),

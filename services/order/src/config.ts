@@ -14,6 +14,15 @@ export const OrderConfigSchema = Type.Object({
     default: 'http://127.0.0.1:50052',
     description: "the product service's gRPC address"
   }),
+  SERVICE_CLIENT_ID: Type.String({
+    pattern: '^[a-z][a-z0-9-]*$',
+    default: 'order',
+    description: 'the name this service presents to the user service for its service token'
+  }),
+  SERVICE_CLIENT_SECRET: Type.String({
+    minLength: 24,
+    description: 'its secret, as listed in the user service SERVICE_CLIENTS (the product service serves reservations only with that token)'
+  }),
   DOWNSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 60_000,

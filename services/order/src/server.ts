@@ -3,10 +3,10 @@
 import { once } from 'node:events'
 import { createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
-import { jwksKeyResolver } from '@polyshop/auth'
+import { jwksKeyResolver, serviceTokenSource } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
 import { createKafka } from '@polyshop/events'
-import { closeGrpcServer } from '@polyshop/grpc'
+import { closeGrpcServer, serviceTokenInterceptor } from '@polyshop/grpc'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
 import { OutboxRelay } from '@polyshop/outbox'
@@ -42,8 +42,23 @@ const service = await buildOrderService({
   db,
   logger,
   resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
-  // gRPC over HTTP/2 to the product service; every call carries its own deadline.
-  inventory: createClient(InventoryService, createGrpcTransport({ baseUrl: config.PRODUCT_GRPC_URL })),
+  // gRPC over HTTP/2 to the product service; every call carries its own deadline and this
+  // service's own token (the product service refuses reservations from anyone else).
+  inventory: createClient(
+    InventoryService,
+    createGrpcTransport({
+      baseUrl: config.PRODUCT_GRPC_URL,
+      interceptors: [
+        serviceTokenInterceptor(
+          serviceTokenSource({
+            userServiceUrl: config.USER_SERVICE_URL,
+            clientId: config.SERVICE_CLIENT_ID,
+            clientSecret: config.SERVICE_CLIENT_SECRET
+          })
+        )
+      ]
+    })
+  ),
   onOutboxCommit: () => relay.wake(),
   isShuttingDown: () => shutdown.shuttingDown
 })

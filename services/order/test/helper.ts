@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { type Client, createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
 import { loadConfig } from '@polyshop/config'
-import { closeGrpcServer } from '@polyshop/grpc'
+import { closeGrpcServer, serviceTokenInterceptor } from '@polyshop/grpc'
 import { InventoryService, OrderService } from '@polyshop/proto'
 import { testDatabase, testLogger, testTokens } from '@polyshop/testkit'
 import type { Db } from 'mongodb'
@@ -50,14 +50,18 @@ export async function build(t: Test): Promise<Stack> {
   const config = loadConfig(OrderConfigSchema, {
     MONGODB_URL: process.env.MONGODB_URL,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-    DOWNSTREAM_TIMEOUT_MS: '60000'
+    DOWNSTREAM_TIMEOUT_MS: '60000',
+    SERVICE_CLIENT_SECRET: 'not-used-the-test-signs-its-own-token'
   })
   const order = await buildOrderService({
     config,
     db,
     logger,
     resolveKey: tokens.resolveKey,
-    inventory: createClient(InventoryService, createGrpcTransport({ baseUrl: inventoryUrl }))
+    inventory: createClient(
+      InventoryService,
+      createGrpcTransport({ baseUrl: inventoryUrl, interceptors: [serviceTokenInterceptor(tokens.serviceTokens('order'))] })
+    )
   })
   t.teardown(() => order.http.close())
   const orderUrl = await serve(t, order.grpc)

@@ -13,7 +13,8 @@ t.test('the real process reports healthy over gRPC and HTTP, and drains on SIGTE
     GRPC_PORT: String(grpcPort),
     HOST: '127.0.0.1',
     MONGODB_URL: uniqueDatabaseUrl('order_server'),
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? ''
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
+    SERVICE_CLIENT_SECRET: 'order-server-test-client-secret'
   })
   await eventually(
     async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined),

@@ -60,6 +60,14 @@ export async function buildProductService(options: ProductServiceOptions, server
   const grpc = createInventoryServer({
     inventory,
     logger,
+    // Reservations move stock: only the services named in INVENTORY_CALLERS, by their service tokens.
+    verifyCaller: createAccessTokenVerifier({
+      issuer: config.JWT_ISSUER,
+      audience: config.SERVICE_TOKEN_AUDIENCE,
+      resolveKey: options.resolveKey,
+      cacheSize: 64
+    }),
+    callers: config.INVENTORY_CALLERS.split(','),
     isServing: async () => !isShuttingDown() && (await mongoPing(db)().catch(() => false))
   })
   return { app: app as unknown as FastifyInstance, grpc, products, catalog, inventory }

@@ -8,6 +8,11 @@ export const ProductConfigSchema = Type.Object({
   LOG_LEVEL: env.logLevel(),
   ...mongoVariables,
   ...tokenVerificationVariables,
+  INVENTORY_CALLERS: Type.String({
+    pattern: '^[a-z][a-z0-9-]*(,[a-z][a-z0-9-]*)*$',
+    default: 'order',
+    description: 'the services whose service tokens may call InventoryService, comma-separated'
+  }),
   CATALOG_CURRENCY: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', description: 'the ISO 4217 currency every price is in' }),
   SEED_DEMO_CATALOG: env.flag(false)
 })

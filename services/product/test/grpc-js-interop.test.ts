@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import t from 'tap'
-import { build, listenGrpc } from './helper.js'
+import { build, listenGrpc, serviceTokenFor, tokenFor } from './helper.js'
 
 const protoRoot = fileURLToPath(new URL('../../../proto', import.meta.url))
 
@@ -18,7 +18,10 @@ const loaded = grpc.loadPackageDefinition(definition) as unknown as {
   grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } }
 }
 
-function call<T>(client: grpc.Client, method: string, request: object): Promise<T> {
+/** A call as the order service makes it (its service token), or with the given token ('' for none). */
+function call<T>(client: grpc.Client, method: string, request: object, token: string = serviceTokenFor('order')): Promise<T> {
+  const metadata = new grpc.Metadata()
+  if (token !== '') metadata.set('authorization', `Bearer ${token}`)
   return new Promise((resolve, reject) => {
     const deadline = new Date(Date.now() + 10_000)
     ;(
@@ -26,7 +29,7 @@ function call<T>(client: grpc.Client, method: string, request: object): Promise<
         string,
         (r: object, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: T) => void) => void
       >
-    )[method]?.(request, new grpc.Metadata(), { deadline }, (error, value) => (error === null ? resolve(value) : reject(error)))
+    )[method]?.(request, metadata, { deadline }, (error, value) => (error === null ? resolve(value) : reject(error)))
   })
 }
 
@@ -71,4 +74,42 @@ t.test('a @grpc/grpc-js client talks to the connect-node server over HTTP/2', as
 
   const status = await call<{ status: string }>(health, 'Check', { service: 'shop.inventory.v1.InventoryService' })
   t.equal(status.status, 'SERVING')
+})
+
+t.test('InventoryService serves the order service only: no token, a user token or another service is refused', async (t) => {
+  const service = await build(t)
+  const address = (await listenGrpc(t, service)).replace('http://', '')
+  const inventory = new loaded.shop.inventory.v1.InventoryService(address, grpc.credentials.createInsecure())
+  const health = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure())
+  t.teardown(() => {
+    inventory.close()
+    health.close()
+  })
+  const stock = async () => (await service.products.findById('wool-socks'))?.stock
+  const before = await stock()
+  const reserve = (token: string) =>
+    call(inventory, 'ReserveStock', { orderId: `hoard-${token.slice(-8)}`, lines: [{ productId: 'wool-socks', quantity: 1 }] }, token).then(
+      () => 'accepted',
+      (error: grpc.ServiceError) => grpc.status[error.code]
+    )
+  const forged = tokenFor(['service'])
+  t.equal(await reserve(''), 'UNAUTHENTICATED', 'no token')
+  t.equal(await reserve('not-a-jwt'), 'UNAUTHENTICATED', 'garbage')
+  t.equal(await reserve(tokenFor(['customer'])), 'UNAUTHENTICATED', "a customer's access token (the user audience)")
+  t.equal(await reserve(tokenFor(['admin', 'customer'])), 'UNAUTHENTICATED', "an admin's access token")
+  t.equal(await reserve(forged), 'UNAUTHENTICATED', 'a user-audience token claiming the service role')
+  t.equal(await reserve(serviceTokenFor('recommendation')), 'PERMISSION_DENIED', "another service's token")
+  t.equal(
+    await call(inventory, 'ReleaseStock', { orderId: 'grpc-js-1' }, '').then(
+      () => 'accepted',
+      (error: grpc.ServiceError) => grpc.status[error.code]
+    ),
+    'UNAUTHENTICATED',
+    'releasing needs it too'
+  )
+  t.equal(await stock(), before, 'nothing was reserved')
+  t.equal(await reserve(serviceTokenFor('order')), 'accepted', "the order service's token")
+  t.equal(await stock(), (before ?? 0) - 1)
+  const status = await call<{ status: string }>(health, 'Check', { service: 'shop.inventory.v1.InventoryService' }, '')
+  t.equal(status.status, 'SERVING', 'health checks need no token (kubelet probes)')
 })

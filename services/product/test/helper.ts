@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { loadConfig } from '@polyshop/config'
-import { closeGrpcServer } from '@polyshop/grpc'
+import { closeGrpcServer, serviceTokenInterceptor } from '@polyshop/grpc'
 import { testDatabase, testLogger, testTokens } from '@polyshop/testkit'
 import type { Test } from 'tap'
 import { buildProductService, type ProductService } from '../src/app.js'
@@ -13,6 +13,14 @@ const tokens = testTokens()
 export function tokenFor(roles: string[]): string {
   return tokens.token(roles)
 }
+
+/** A service token, as the user service gives one to that service. */
+export function serviceTokenFor(name: string): string {
+  return tokens.serviceToken(name)
+}
+
+/** Interceptors of a gRPC client acting as the order service (the one InventoryService caller). */
+export const asOrderService = () => [serviceTokenInterceptor(tokens.serviceTokens('order'))]
 
 export const adminHeaders = () => ({ authorization: `Bearer ${tokenFor(['admin', 'customer'])}` })
 export const customerHeaders = () => ({ authorization: `Bearer ${tokenFor(['customer'])}` })

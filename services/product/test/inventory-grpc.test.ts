@@ -1,14 +1,15 @@
 import { Code, ConnectError, createClient } from '@connectrpc/connect'
 import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node'
+import { serviceTokenInterceptor } from '@polyshop/grpc'
 import { Health, HealthCheckResponse_ServingStatus, InventoryService } from '@polyshop/proto'
 import { grpcCode } from '@polyshop/testkit'
 import t, { type Test } from 'tap'
-import { build, listenGrpc } from './helper.js'
+import { asOrderService, build, listenGrpc, serviceTokenFor } from './helper.js'
 
 async function setUp(t: Test) {
   const service = await build(t)
   const baseUrl = await listenGrpc(t, service)
-  const client = createClient(InventoryService, createGrpcTransport({ baseUrl }))
+  const client = createClient(InventoryService, createGrpcTransport({ baseUrl, interceptors: asOrderService() }))
   const stockOf = async (id: string) => (await service.products.findById(id))?.stock
   return { service, baseUrl, client, stockOf }
 }
@@ -109,10 +110,34 @@ t.test('bad arguments are INVALID_ARGUMENT and change nothing', async (t) => {
 
 t.test('the same port speaks Connect too, and serves grpc.health.v1', async (t) => {
   const { baseUrl } = await setUp(t)
-  const connect = createClient(InventoryService, createConnectTransport({ baseUrl, httpVersion: '2' }))
+  const connect = createClient(InventoryService, createConnectTransport({ baseUrl, httpVersion: '2', interceptors: asOrderService() }))
   t.equal((await connect.getProducts({ productIds: ['beanie'] })).products[0]?.name, 'Ribbed Beanie')
   const health = createClient(Health, createGrpcTransport({ baseUrl }))
   t.equal((await health.check({ service: '' })).status, HealthCheckResponse_ServingStatus.SERVING)
   t.equal((await health.check({ service: 'shop.inventory.v1.InventoryService' })).status, HealthCheckResponse_ServingStatus.SERVING)
   t.equal(await grpcCode(health.check({ service: 'nope' })), Code.NotFound)
+})
+
+t.test('a client whose service token is refused gets a fresh one and sends the call once more', async (t) => {
+  const service = await build(t)
+  const baseUrl = await listenGrpc(t, service)
+  const handed: string[] = []
+  let invalidated = 0
+  const tokens = [serviceTokenFor('recommendation').replace(/.$/, 'x'), serviceTokenFor('order')]
+  const source = {
+    token: async () => {
+      const token = tokens[Math.min(invalidated, tokens.length - 1)] as string
+      handed.push(token)
+      return token
+    },
+    invalidate: () => {
+      invalidated += 1
+    }
+  }
+  const client = createClient(InventoryService, createGrpcTransport({ baseUrl, interceptors: [serviceTokenInterceptor(source)] }))
+  const reply = await client.reserveStock({ orderId: 'retried', lines: [{ productId: 'beanie', quantity: 1 }] }, { timeoutMs: 5000 })
+  t.equal(reply.orderId, 'retried')
+  t.equal(invalidated, 1, 'the refused token was dropped')
+  t.equal(handed.length, 2, 'and the call went twice')
+  t.equal((await service.products.findById('beanie'))?.stock, 84, 'reserved once')
 })

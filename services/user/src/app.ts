@@ -12,11 +12,13 @@ import type { Logger } from 'pino'
 import type { UserConfig } from './config.js'
 import { Accounts } from './domain/accounts.js'
 import { DerivationGate } from './domain/derivation-gate.js'
+import { ServiceClients } from './domain/service-clients.js'
 import type { SigningKeys } from './domain/signing-keys.js'
 import { LoginFailures } from './repositories/login-failures.js'
 import { RefreshTokenStore } from './repositories/refresh-tokens.js'
 import { type UserDocument, UserRepository } from './repositories/users.js'
 import { authRoutes } from './routes/auth.js'
+import { serviceTokenRoutes } from './routes/service-tokens.js'
 import { userRoutes } from './routes/users.js'
 import { JwksSchema } from './schemas.js'
 
@@ -99,6 +101,14 @@ export const userService = fp<UserServiceOptions>(
     })
     await app.register(authRoutes, { prefix: '/api/v1/auth', accounts, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE })
     await app.register(userRoutes, { prefix: '/api/v1/users', accounts, users })
+    const serviceClients = new ServiceClients({
+      clients: config.SERVICE_CLIENTS,
+      keys,
+      issuer: config.JWT_ISSUER,
+      audience: config.SERVICE_TOKEN_AUDIENCE,
+      ttlSeconds: config.SERVICE_TOKEN_TTL_SECONDS
+    })
+    await app.register(serviceTokenRoutes, { serviceClients, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE })
   },
   { name: 'user-service', fastify: '5.x' }
 )

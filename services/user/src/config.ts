@@ -9,6 +9,13 @@ export const UserConfigSchema = Type.Object({
   ...kafkaVariables,
   JWT_ISSUER: tokenVerificationVariables.JWT_ISSUER,
   JWT_AUDIENCE: tokenVerificationVariables.JWT_AUDIENCE,
+  SERVICE_TOKEN_AUDIENCE: tokenVerificationVariables.SERVICE_TOKEN_AUDIENCE,
+  SERVICE_CLIENTS: Type.String({
+    pattern: '^\\s*([a-z][a-z0-9-]*:[^,\\s]{24,}(\\s*,\\s*[a-z][a-z0-9-]*:[^,\\s]{24,})*)?\\s*$',
+    default: '',
+    description: 'the services that may get service tokens: name:secret pairs, comma-separated, each secret at least 24 characters'
+  }),
+  SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 300, description: 'seconds, 60-3600' }),
   JWT_PRIVATE_KEY: Type.Optional(
     Type.String({
       pattern: '-----BEGIN (EC )?PRIVATE KEY-----',

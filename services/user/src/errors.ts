@@ -5,6 +5,7 @@ export const errors = defineProblems('USR', {
   EMAIL_TAKEN: { status: 409, title: 'Email already registered' },
   WEAK_PASSWORD: { status: 400, title: 'Password does not meet the policy' },
   INVALID_CREDENTIALS: { status: 401, title: 'Invalid email or password' },
+  INVALID_CLIENT: { status: 401, title: 'Invalid client credentials' },
   INVALID_REFRESH_TOKEN: { status: 401, title: 'Invalid refresh token' },
   REFRESH_TOKEN_REUSED: { status: 401, title: 'Refresh token already used' },
   ACCOUNT_DISABLED: { status: 403, title: 'Account disabled' },

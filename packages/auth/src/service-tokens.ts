@@ -1,0 +1,80 @@
+/** The role of every service token; no user ever has it. */
+export const SERVICE_ROLE = 'service'
+
+/** The `sub` of a service's token. */
+export function serviceSubject(name: string): string {
+  return `service:${name}`
+}
+
+/** The path of the user service's client-credentials endpoint (not routed by the gateway). */
+export const SERVICE_TOKEN_PATH = '/internal/v1/service-token'
+
+export interface ServiceTokenSourceOptions {
+  /** The user service, e.g. http://user:3001 */
+  userServiceUrl: string
+  clientId: string
+  clientSecret: string
+  timeoutMs?: number
+  fetch?: typeof fetch
+  now?: () => number
+}
+
+export interface ServiceTokenSource {
+  /** A valid token: cached, renewed when 80 % of its life has passed; concurrent callers share one request. */
+  token(): Promise<string>
+  /** Forgets the cached token (it was refused, e.g. after a key rotation). */
+  invalidate(): void
+}
+
+/** Thrown when the user service cannot give a token now (down, or the credentials are refused). */
+export class ServiceTokenUnavailableError extends Error {
+  override name = 'ServiceTokenUnavailableError'
+}
+
+/** A service's own credentials, exchanged at the user service for short-lived service tokens. */
+export function serviceTokenSource(options: ServiceTokenSourceOptions): ServiceTokenSource {
+  const doFetch = options.fetch ?? fetch
+  const now = options.now ?? Date.now
+  const url = new URL(SERVICE_TOKEN_PATH, options.userServiceUrl).toString()
+  let cached: { token: string; renewAt: number } | undefined
+  let inflight: Promise<string> | undefined
+
+  const request = async (): Promise<string> => {
+    let response: Response
+    try {
+      response = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ clientId: options.clientId, clientSecret: options.clientSecret }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 3000)
+      })
+    } catch (error) {
+      throw new ServiceTokenUnavailableError(`the user service cannot be reached for a service token: ${(error as Error).message}`, {
+        cause: error
+      })
+    }
+    if (!response.ok) {
+      await response.body?.cancel()
+      throw new ServiceTokenUnavailableError(`the user service refused a service token for ${options.clientId}: HTTP ${response.status}`)
+    }
+    const body = (await response.json()) as { accessToken?: unknown; expiresIn?: unknown }
+    if (typeof body.accessToken !== 'string' || typeof body.expiresIn !== 'number') {
+      throw new ServiceTokenUnavailableError('the user service answered a malformed service token')
+    }
+    cached = { token: body.accessToken, renewAt: now() + body.expiresIn * 800 }
+    return body.accessToken
+  }
+
+  return {
+    async token() {
+      if (cached !== undefined && cached.renewAt > now()) return cached.token
+      inflight ??= request().finally(() => {
+        inflight = undefined
+      })
+      return await inflight
+    },
+    invalidate() {
+      cached = undefined
+    }
+  }
+}

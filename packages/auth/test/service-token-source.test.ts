@@ -1,0 +1,61 @@
+import { SERVICE_TOKEN_PATH, ServiceTokenUnavailableError, serviceTokenSource } from '@polyshop/auth'
+import t from 'tap'
+
+function fakeUserService(answers: Array<() => Response>) {
+  const requests: Array<{ url: string; body: unknown }> = []
+  const fetch = (async (url: string, init: RequestInit) => {
+    requests.push({ url, body: JSON.parse(String(init.body)) })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const next = answers.shift()
+    if (next === undefined) throw new Error('no answer left')
+    return next()
+  }) as unknown as typeof globalThis.fetch
+  return { fetch, requests }
+}
+
+const issued =
+  (token: string, expiresIn = 300) =>
+  () =>
+    Response.json({ accessToken: token, tokenType: 'Bearer', expiresIn })
+
+t.test('one request for many callers, cached until 80 % of its life, renewed after', async (t) => {
+  let now = 1_000_000
+  const user = fakeUserService([issued('first'), issued('second')])
+  const source = serviceTokenSource({
+    userServiceUrl: 'http://user:3001',
+    clientId: 'order',
+    clientSecret: 's'.repeat(24),
+    fetch: user.fetch,
+    now: () => now
+  })
+  t.same(await Promise.all([source.token(), source.token(), source.token()]), ['first', 'first', 'first'])
+  t.equal(user.requests.length, 1, 'concurrent callers share one request')
+  t.same(user.requests[0], { url: `http://user:3001${SERVICE_TOKEN_PATH}`, body: { clientId: 'order', clientSecret: 's'.repeat(24) } })
+  now += 239_000
+  t.equal(await source.token(), 'first', 'still fresh at 79 %')
+  now += 2000
+  t.equal(await source.token(), 'second', 'renewed past 80 %')
+  t.equal(user.requests.length, 2)
+})
+
+t.test('invalidate() forgets the token; refusals and outages are ServiceTokenUnavailableError and not cached', async (t) => {
+  const user = fakeUserService([
+    issued('first'),
+    () => new Response('{}', { status: 401 }),
+    () => {
+      throw new TypeError('fetch failed')
+    },
+    issued('third')
+  ])
+  const source = serviceTokenSource({
+    userServiceUrl: 'http://user:3001',
+    clientId: 'order',
+    clientSecret: 's'.repeat(24),
+    fetch: user.fetch
+  })
+  t.equal(await source.token(), 'first')
+  source.invalidate()
+  await t.rejects(source.token(), ServiceTokenUnavailableError, 'refused credentials')
+  await t.rejects(source.token(), ServiceTokenUnavailableError, 'the user service is down')
+  t.equal(await source.token(), 'third', 'it asks again once the user service answers')
+})
