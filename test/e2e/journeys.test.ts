@@ -2,8 +2,8 @@
 // processes let a test do: a service outage and every service's drain on SIGTERM.
 import { Code, createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
-import { InventoryService } from '@polyshop/proto'
-import { eventually, grpcCode, startWholeStack } from '@polyshop/testkit'
+import { InventoryService, OrderService } from '@polyshop/proto'
+import { ADMIN, eventually, grpcCode, startWholeStack } from '@polyshop/testkit'
 import t from 'tap'
 import { address, journeyClient, journeyTests } from './journey.js'
 
@@ -11,7 +11,8 @@ interface Product {
   id: string
 }
 
-const stack = await startWholeStack(t)
+// Many sign-ins from one address (this test): the gateway's per-IP auth limit would refuse them.
+const stack = await startWholeStack(t, { env: { gateway: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } } })
 const { api, graphql, register } = journeyClient(stack.gateway)
 journeyTests(t, { gateway: stack.gateway, orderGrpc: stack.orderGrpc, mails: async () => stack.mails })
 
@@ -43,6 +44,79 @@ t.test('attack: straight to the product service gRPC port, reservations are refu
     `the order service, with its own token, still reserves${placed.status === 201 ? '' : `: ${JSON.stringify(placed.body)}`}`
   )
   t.equal(await stock(), before - 1)
+})
+
+t.test('attack: ending access ends it at every service within 2 s (disable, logout, refresh-token reuse)', async (t) => {
+  const orders = createClient(OrderService, createGrpcTransport({ baseUrl: stack.orderGrpc }))
+  const signIn = async (email: string, password: string) =>
+    (
+      await api<{ accessToken: string; refreshToken: string; user: { id: string } }>('/api/v1/auth/login', {
+        method: 'POST',
+        body: { email, password }
+      })
+    ).body
+  // What the token can still do: the user API, an order through the gateway, the order service's own gRPC port.
+  const reach = async (token: string) => ({
+    me: (await api('/api/v1/users/me', { token })).status,
+    order: (
+      await api('/api/v1/orders', {
+        method: 'POST',
+        token,
+        headers: { 'idempotency-key': `revoked-${Date.now()}-${Math.random()}` },
+        body: { items: [{ productId: 'beanie', quantity: 1 }], shippingAddress: address }
+      })
+    ).status,
+    grpc: await grpcCode(orders.listOrders({}, { headers: { authorization: `Bearer ${token}` }, timeoutMs: 5000 }))
+  })
+  const refusedEverywhere = async (token: string, what: string) => {
+    const started = Date.now()
+    const last = await eventually(
+      async () => {
+        const now = await reach(token)
+        return now.me === 401 && now.order === 401 && now.grpc === Code.Unauthenticated ? now : undefined
+      },
+      10_000,
+      what
+    )
+    const delay = Date.now() - started
+    t.ok(delay <= 2000, `${what}: refused by the user service, the gateway and the order service after ${delay} ms`)
+    t.same(last, { me: 401, order: 401, grpc: Code.Unauthenticated })
+    return delay
+  }
+  const admin = await signIn(ADMIN.email, ADMIN.password)
+
+  // Disabled by an admin: every token of the account, in every session.
+  const victim = await register('Disabled')
+  const other = await signIn(victim.email, 'a long enough password')
+  t.same(await reach(victim.token), { me: 200, order: 201, grpc: undefined }, 'before: the token works everywhere')
+  const disabled = await api(`/api/v1/users/${victim.userId}/disabled`, {
+    method: 'POST',
+    token: admin.accessToken,
+    body: { disabled: true }
+  })
+  t.equal(disabled.status, 200)
+  const delays = [await refusedEverywhere(victim.token, 'disabled account, first session')]
+  t.same(await reach(other.accessToken), { me: 401, order: 401, grpc: Code.Unauthenticated }, 'and its other session')
+
+  // Logout of one session: that session's token dies, the user's other session lives.
+  const shopper = await register('Logout')
+  const second = await signIn(shopper.email, 'a long enough password')
+  const first = await signIn(shopper.email, 'a long enough password')
+  t.equal(
+    (await api('/api/v1/auth/logout', { method: 'POST', token: first.accessToken, body: { refreshToken: first.refreshToken } })).status,
+    204
+  )
+  delays.push(await refusedEverywhere(first.accessToken, 'logged-out session'))
+  t.equal((await api('/api/v1/users/me', { token: second.accessToken })).status, 200, 'the other session still works')
+
+  // A rotated refresh token presented again: the session is stolen, its access tokens die.
+  const theft = await signIn(shopper.email, 'a long enough password')
+  const rotated = await api<{ accessToken: string }>('/api/v1/auth/refresh', { method: 'POST', body: { refreshToken: theft.refreshToken } })
+  t.equal(rotated.status, 200)
+  const replay = await api('/api/v1/auth/refresh', { method: 'POST', body: { refreshToken: theft.refreshToken } })
+  t.equal(replay.status, 401)
+  delays.push(await refusedEverywhere(rotated.body.accessToken, 'session of a reused refresh token'))
+  t.comment(`revocation delays (ms): ${delays.join(', ')}`)
 })
 
 t.test(

@@ -2,6 +2,17 @@ export { type AuthenticationOptions, authentication } from './fastify.js'
 export { jwkThumbprint, jwkToPem, type PublicJwk, toPublicJwk } from './jwk.js'
 export { type JwksResolverOptions, jwksKeyResolver } from './jwks.js'
 export {
+  httpRevocationSource,
+  REVOCATIONS_PATH,
+  type Revocation,
+  RevocationFeed,
+  type RevocationFeedOptions,
+  RevocationList,
+  type RevocationPage,
+  type UserServiceTrustOptions,
+  userServiceTrust
+} from './revocations.js'
+export {
   SERVICE_ROLE,
   SERVICE_TOKEN_PATH,
   type ServiceTokenSource,

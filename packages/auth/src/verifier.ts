@@ -1,4 +1,5 @@
 import { createDecoder, createVerifier, TokenError } from 'fast-jwt'
+import type { RevocationList } from './revocations.js'
 
 /** Who is calling, from a verified access token. */
 export interface Identity {
@@ -9,6 +10,9 @@ export interface Identity {
   /** The raw token, to forward to the next service. */
   token: string
   expiresAt: Date
+  issuedAt: Date
+  /** The sign-in session (refresh-token family) the token belongs to, when it says (`sid`). */
+  sessionId?: string
 }
 
 /** Returns the PEM public key for a key id, or undefined if the id is unknown. */
@@ -27,6 +31,8 @@ export interface AccessTokenVerifierOptions {
    */
   cacheSize?: number
   cacheTtlMs?: number
+  /** Ended sessions and accounts (fed from the user service): their tokens are refused, cached or not. */
+  revocations?: RevocationList
 }
 
 /** The one algorithm polyshop signs with; anything else (none, HS256, RS256 …) is refused. */
@@ -90,24 +96,39 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         error instanceof TokenError && error.code === TokenError.codes.expired ? 'the token has expired' : 'the token is not valid'
       throw new InvalidTokenError(reason, { cause: error })
     }
-    const { sub, roles, jti, exp } = payload
+    const { sub, roles, jti, exp, iat, sid } = payload
     if (
       typeof sub !== 'string' ||
       !Array.isArray(roles) ||
       !roles.every((r) => typeof r === 'string') ||
       typeof jti !== 'string' ||
-      typeof exp !== 'number'
+      typeof exp !== 'number' ||
+      typeof iat !== 'number' ||
+      (sid !== undefined && typeof sid !== 'string')
     ) {
       throw new InvalidTokenError('the token claims are malformed')
     }
-    return { userId: sub, roles: roles as string[], tokenId: jti, token, expiresAt: new Date(exp * 1000) }
+    return {
+      userId: sub,
+      roles: roles as string[],
+      tokenId: jti,
+      token,
+      expiresAt: new Date(exp * 1000),
+      issuedAt: new Date(iat * 1000),
+      ...(sid === undefined ? {} : { sessionId: sid })
+    }
   }
 
-  if (cacheSize === 0) return verifyToken
+  const revocations = options.revocations
+  const notRevoked = (identity: Identity): Identity => {
+    if (revocations?.isRevoked(identity) === true) throw new InvalidTokenError('the token was revoked (signed out or disabled)')
+    return identity
+  }
+  if (cacheSize === 0) return async (token: string) => notRevoked(await verifyToken(token))
   return async (token: string): Promise<Identity> => {
     const now = Date.now()
     const hit = verified.get(token)
-    if (hit !== undefined && hit.until > now) return hit.identity
+    if (hit !== undefined && hit.until > now) return notRevoked(hit.identity)
     if (hit !== undefined) verified.delete(token)
     const identity = await verifyToken(token)
     if (verified.size >= cacheSize) {
@@ -116,6 +137,6 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       if (oldest !== undefined) verified.delete(oldest)
     }
     verified.set(token, { identity, until: Math.min(identity.expiresAt.getTime(), now + cacheTtlMs) })
-    return identity
+    return notRevoked(identity)
   }
 }

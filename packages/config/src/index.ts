@@ -108,6 +108,12 @@ export const env = {
 export const tokenVerificationVariables = {
   JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
+  REVOCATION_POLL_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 1000,
+    description: 'how often ended sessions are fetched from the user service, in ms (a revoked token stops working within about this)'
+  }),
   SERVICE_TOKEN_AUDIENCE: Type.String({
     minLength: 1,
     default: 'polyshop-internal',

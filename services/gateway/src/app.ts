@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { createClient, type Transport } from '@connectrpc/connect'
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { authentication, createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
+import { authentication, createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
 import { graphqlHardeningFromConfig } from '@polyshop/graphql'
 import { healthRoutes, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useStrictValidation } from '@polyshop/lifecycle'
@@ -30,6 +30,8 @@ export interface GatewayOptions {
   logger: Logger
   /** The user service's JWKS in production. */
   resolveKey: PublicKeyResolver
+  /** Ended sessions and disabled accounts (the user service's feed): their tokens are refused. */
+  revocations?: RevocationList
   /** HTTP/2 gRPC to the order service. */
   orderTransport: Transport
   isShuttingDown?: () => boolean
@@ -56,6 +58,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     resolveKey: options.resolveKey,
+    ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
     cacheSize: config.TOKEN_CACHE_SIZE
   })
 

@@ -1,7 +1,7 @@
 // The gateway process: the one public HTTP port. Owns no data; closing it only drains requests
 // and the connection pools to the services.
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node'
-import { jwksKeyResolver } from '@polyshop/auth'
+import { userServiceTrust } from '@polyshop/auth'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
 import { buildGateway } from './app.js'
@@ -10,13 +10,16 @@ import { loadGatewayConfig } from './config.js'
 const config = loadGatewayConfig()
 const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
+// The user service's signing keys and revocations: a signed-out session stops working here within a second.
+const trust = await userServiceTrust({ config, logger, shutdown })
 
 // One multiplexed HTTP/2 connection to the order service, pinged so a dead peer is noticed, closed at shutdown.
 const orderSessions = new Http2SessionManager(config.ORDER_GRPC_URL, { pingIntervalMs: 30_000, idleConnectionTimeoutMs: 300_000 })
 const gateway = await buildGateway({
   config,
   logger,
-  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  resolveKey: trust.resolveKey,
+  revocations: trust.revocations,
   orderTransport: createGrpcTransport({ baseUrl: config.ORDER_GRPC_URL, sessionManager: orderSessions }),
   isShuttingDown: () => shutdown.shuttingDown
 })

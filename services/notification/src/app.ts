@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { authentication, createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
+import { authentication, createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { EventConsumer } from '@polyshop/events'
 import { healthRoutes, mongoPing, SERVICE_FASTIFY_OPTIONS, useStrictValidation } from '@polyshop/lifecycle'
 import { metrics } from '@polyshop/metrics'
@@ -21,6 +21,8 @@ export interface NotificationServiceOptions {
   email: EmailSender
   sms: SmsSender
   resolveKey: PublicKeyResolver
+  /** Ended sessions and disabled accounts (the user service's feed): their tokens are refused. */
+  revocations?: RevocationList
   /** DESIGN's topics; tests pass their own. */
   topics?: { users: string; orders: string; deadLetters: string }
   groupId?: string
@@ -54,7 +56,12 @@ export async function buildNotificationService(options: NotificationServiceOptio
   await http.register(metrics, { service: 'notification' })
   await http.register(authentication, {
     prefix: 'NTF',
-    verify: createAccessTokenVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, resolveKey: options.resolveKey })
+    verify: createAccessTokenVerifier({
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      resolveKey: options.resolveKey,
+      ...(options.revocations === undefined ? {} : { revocations: options.revocations })
+    })
   })
   await http.register(healthRoutes, { checks: { mongodb: mongoPing(db) }, isShuttingDown: options.isShuttingDown ?? (() => false) })
   await http.register(notificationRoutes, { notifier })

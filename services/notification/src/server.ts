@@ -1,6 +1,6 @@
 // The notification service process: consumes user.events and order.events, sends email and
 // SMS, and serves its admin API, probes and metrics over HTTP.
-import { jwksKeyResolver } from '@polyshop/auth'
+import { userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
 import { createKafka } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
@@ -13,6 +13,8 @@ import { loadNotificationConfig } from './config.js'
 const config = loadNotificationConfig()
 const logger = createLogger({ name: 'notification', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
+// The user service's signing keys and revocations: a signed-out session stops working here within a second.
+const trust = await userServiceTrust({ config, logger, shutdown })
 
 const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
@@ -30,7 +32,8 @@ const service = await buildNotificationService({
   logger,
   email: smtp ?? logEmailSender(logger),
   sms: config.SMS_WEBHOOK_URL === undefined ? logSmsSender(logger) : webhookSmsSender(config.SMS_WEBHOOK_URL),
-  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  resolveKey: trust.resolveKey,
+  revocations: trust.revocations,
   isShuttingDown: () => shutdown.shuttingDown
 })
 await service.consumer.start()

@@ -1,6 +1,6 @@
 import type { Http2Server } from 'node:http2'
 import type { Client } from '@connectrpc/connect'
-import { createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
+import { createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { createGrpcServer, healthService } from '@polyshop/grpc'
 import { healthRoutes, mongoPing, SERVICE_FASTIFY_OPTIONS } from '@polyshop/lifecycle'
 import { metrics } from '@polyshop/metrics'
@@ -21,6 +21,8 @@ export interface OrderServiceOptions {
   db: Db
   logger: Logger
   resolveKey: PublicKeyResolver
+  /** Ended sessions and disabled accounts (the user service's feed): their tokens are refused. */
+  revocations?: RevocationList
   inventory: Client<typeof InventoryService>
   onOutboxCommit?: () => void
   isShuttingDown?: () => boolean
@@ -46,7 +48,12 @@ export async function buildOrderService(options: OrderServiceOptions): Promise<O
   const orders = new Orders({ db, outbox, inventory: options.inventory, downstreamTimeoutMs: config.DOWNSTREAM_TIMEOUT_MS, logger })
   await orders.ensureIndexes()
 
-  const verify = createAccessTokenVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, resolveKey: options.resolveKey })
+  const verify = createAccessTokenVerifier({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    resolveKey: options.resolveKey,
+    ...(options.revocations === undefined ? {} : { revocations: options.revocations })
+  })
   const grpc = createGrpcServer({
     logger,
     interceptors: [authenticationInterceptor(verify)],

@@ -3,7 +3,7 @@
 import { once } from 'node:events'
 import { createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
-import { jwksKeyResolver, serviceTokenSource } from '@polyshop/auth'
+import { serviceTokenSource, userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
 import { createKafka } from '@polyshop/events'
 import { closeGrpcServer, serviceTokenInterceptor } from '@polyshop/grpc'
@@ -18,6 +18,8 @@ import { loadOrderConfig } from './config.js'
 const config = loadOrderConfig()
 const logger = createLogger({ name: 'order', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
+// The user service's signing keys and revocations: a signed-out session stops working here within a second.
+const trust = await userServiceTrust({ config, logger, shutdown })
 
 const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
@@ -41,7 +43,8 @@ const service = await buildOrderService({
   config,
   db,
   logger,
-  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  resolveKey: trust.resolveKey,
+  revocations: trust.revocations,
   // gRPC over HTTP/2 to the product service; every call carries its own deadline and this
   // service's own token (the product service refuses reservations from anyone else).
   inventory: createClient(

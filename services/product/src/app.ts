@@ -1,6 +1,6 @@
 import type { Http2Server } from 'node:http2'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { authentication, createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
+import { authentication, createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { healthRoutes, mongoPing, SERVICE_FASTIFY_OPTIONS, useStrictValidation } from '@polyshop/lifecycle'
 import { metrics } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
@@ -20,6 +20,8 @@ export interface ProductServiceOptions {
   logger: Logger
   /** Where access-token keys come from: the user service's JWKS in production. */
   resolveKey: PublicKeyResolver
+  /** Ended sessions and disabled accounts (the user service's feed): their tokens are refused. */
+  revocations?: RevocationList
   isShuttingDown?: () => boolean
 }
 
@@ -52,7 +54,12 @@ export async function buildProductService(options: ProductServiceOptions, server
   await app.register(metrics, { service: 'product' })
   await app.register(authentication, {
     prefix: 'PRD',
-    verify: createAccessTokenVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, resolveKey: options.resolveKey })
+    verify: createAccessTokenVerifier({
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      resolveKey: options.resolveKey,
+      ...(options.revocations === undefined ? {} : { revocations: options.revocations })
+    })
   })
   await app.register(healthRoutes, { checks: { mongodb: mongoPing(db) }, isShuttingDown })
   await app.register(catalogRoutes, { catalog, products })

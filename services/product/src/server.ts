@@ -1,6 +1,6 @@
 // The product service process: configuration, MongoDB, the REST port and the gRPC port.
 import { once } from 'node:events'
-import { jwksKeyResolver } from '@polyshop/auth'
+import { userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
 import { closeGrpcServer } from '@polyshop/grpc'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
@@ -13,6 +13,8 @@ import { seedDemoCatalog } from './seed/seed.js'
 const config = loadProductConfig()
 const logger = createLogger({ name: 'product', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
+// The user service's signing keys and revocations: a signed-out session stops working here within a second.
+const trust = await userServiceTrust({ config, logger, shutdown })
 
 const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
@@ -22,7 +24,8 @@ const service = await buildProductService({
   config,
   db,
   logger,
-  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  resolveKey: trust.resolveKey,
+  revocations: trust.revocations,
   isShuttingDown: () => shutdown.shuttingDown
 })
 await service.inventory.recoverInterrupted()

@@ -1,4 +1,4 @@
-import { createAccessTokenVerifier, type PublicKeyResolver } from '@polyshop/auth'
+import { createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
 import { EventConsumer } from '@polyshop/events'
 import { graphqlHardeningFromConfig } from '@polyshop/graphql'
@@ -24,6 +24,8 @@ export interface RecommendationServiceOptions {
   kafka: Kafka
   logger: Logger
   resolveKey: PublicKeyResolver
+  /** Ended sessions and disabled accounts (the user service's feed): their tokens are refused. */
+  revocations?: RevocationList
   /** DESIGN's topics; tests pass their own. */
   topics?: { orders: string; deadLetters: string }
   groupId?: string
@@ -67,7 +69,12 @@ export async function buildRecommendationService(options: RecommendationServiceO
     handle: (event) => learner.handle(event)
   })
   const recommender = new Recommender(model, catalog)
-  const verify = createAccessTokenVerifier({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, resolveKey: options.resolveKey })
+  const verify = createAccessTokenVerifier({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    resolveKey: options.resolveKey,
+    ...(options.revocations === undefined ? {} : { revocations: options.revocations })
+  })
 
   const http = Fastify({ ...SERVICE_FASTIFY_OPTIONS, loggerInstance: logger, bodyLimit: 64 * 1024 })
   await http.register(problemHandling, { prefix: 'REC' })

@@ -1,5 +1,5 @@
 // The recommendation service process: learns from order.events, answers GraphQL over HTTP.
-import { jwksKeyResolver } from '@polyshop/auth'
+import { userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
 import { createKafka } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
@@ -11,6 +11,8 @@ import { loadRecommendationConfig } from './config.js'
 const config = loadRecommendationConfig()
 const logger = createLogger({ name: 'recommendation', level: config.LOG_LEVEL })
 const shutdown = gracefulShutdown({ logger })
+// The user service's signing keys and revocations: a signed-out session stops working here within a second.
+const trust = await userServiceTrust({ config, logger, shutdown })
 
 const mongo = new MongoClient(config.MONGODB_URL, mongoClientOptions(config))
 await mongo.connect()
@@ -25,7 +27,8 @@ const service = await buildRecommendationService({
     logger
   }),
   logger,
-  resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', config.USER_SERVICE_URL).toString() }),
+  resolveKey: trust.resolveKey,
+  revocations: trust.revocations,
   isShuttingDown: () => shutdown.shuttingDown
 })
 await service.consumer.start()

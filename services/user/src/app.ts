@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { authentication, createAccessTokenVerifier, jwkToPem } from '@polyshop/auth'
+import { authentication, createAccessTokenVerifier, jwkToPem, RevocationFeed, RevocationList } from '@polyshop/auth'
 import { healthRoutes, mongoPing, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useStrictValidation } from '@polyshop/lifecycle'
 import { metrics } from '@polyshop/metrics'
 import { OutboxWriter } from '@polyshop/outbox'
@@ -16,8 +16,10 @@ import { ServiceClients } from './domain/service-clients.js'
 import type { SigningKeys } from './domain/signing-keys.js'
 import { LoginFailures } from './repositories/login-failures.js'
 import { RefreshTokenStore } from './repositories/refresh-tokens.js'
+import { RevocationStore } from './repositories/revocations.js'
 import { type UserDocument, UserRepository } from './repositories/users.js'
 import { authRoutes } from './routes/auth.js'
+import { revocationRoutes } from './routes/revocations.js'
 import { serviceTokenRoutes } from './routes/service-tokens.js'
 import { userRoutes } from './routes/users.js'
 import { JwksSchema } from './schemas.js'
@@ -36,6 +38,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     accounts: Accounts
     refreshTokens: RefreshTokenStore
+    revocations: RevocationStore
     loginFailures: LoginFailures
     passwordDerivations: DerivationGate
   }
@@ -52,11 +55,25 @@ export const userService = fp<UserServiceOptions>(
     await app.register(metrics, { service: 'user' })
     // Limits are per route (config.rateLimit); only the auth routes opt in.
     await app.register(rateLimit, { global: false })
+    const revocations = new RevocationStore(db, config.ACCESS_TOKEN_TTL_SECONDS)
+    await revocations.ensureIndexes()
+    // This service's own verifier learns of ended sessions like every other one, from the same
+    // store (another replica may have recorded them), while the app runs.
+    const revoked = new RevocationList()
+    const feed = new RevocationFeed({
+      list: revoked,
+      fetchSince: (since) => revocations.since(since),
+      intervalMs: config.REVOCATION_POLL_INTERVAL_MS,
+      onError: (error) => logger.warn({ err: error }, 'could not read the access revocations; retrying')
+    })
+    app.addHook('onReady', async () => await feed.start())
+    app.addHook('onClose', async () => await feed.stop())
     await app.register(authentication, {
       prefix: 'USR',
       verify: createAccessTokenVerifier({
         issuer: config.JWT_ISSUER,
         audience: config.JWT_AUDIENCE,
+        revocations: revoked,
         resolveKey: async (kid) => {
           const jwk = keys.jwks.find((key) => key.kid === kid)
           return jwk === undefined ? undefined : jwkToPem(jwk)
@@ -79,6 +96,7 @@ export const userService = fp<UserServiceOptions>(
     const accounts = new Accounts({
       users,
       refreshTokens,
+      revocations,
       loginFailures,
       keys,
       issuer: config.JWT_ISSUER,
@@ -90,6 +108,7 @@ export const userService = fp<UserServiceOptions>(
     })
     app.decorate('accounts', accounts)
     app.decorate('refreshTokens', refreshTokens)
+    app.decorate('revocations', revocations)
     app.decorate('loginFailures', loginFailures)
     app.decorate('passwordDerivations', derivations)
 
@@ -109,6 +128,7 @@ export const userService = fp<UserServiceOptions>(
       ttlSeconds: config.SERVICE_TOKEN_TTL_SECONDS
     })
     await app.register(serviceTokenRoutes, { serviceClients, rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE })
+    await app.register(revocationRoutes, { revocations })
   },
   { name: 'user-service', fastify: '5.x' }
 )

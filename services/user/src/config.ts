@@ -10,6 +10,7 @@ export const UserConfigSchema = Type.Object({
   JWT_ISSUER: tokenVerificationVariables.JWT_ISSUER,
   JWT_AUDIENCE: tokenVerificationVariables.JWT_AUDIENCE,
   SERVICE_TOKEN_AUDIENCE: tokenVerificationVariables.SERVICE_TOKEN_AUDIENCE,
+  REVOCATION_POLL_INTERVAL_MS: tokenVerificationVariables.REVOCATION_POLL_INTERVAL_MS,
   SERVICE_CLIENTS: Type.String({
     pattern: '^\\s*([a-z][a-z0-9-]*:[^,\\s]{24,}(\\s*,\\s*[a-z][a-z0-9-]*:[^,\\s]{24,})*)?\\s*$',
     default: '',

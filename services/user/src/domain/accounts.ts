@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { errors } from '../errors.js'
 import type { LoginFailures } from '../repositories/login-failures.js'
 import type { RefreshTokenStore } from '../repositories/refresh-tokens.js'
+import type { RevocationStore } from '../repositories/revocations.js'
 import { isDuplicateKey, normalizeEmail, type Role, type UserDocument, type UserRepository } from '../repositories/users.js'
 import type { DerivationGate } from './derivation-gate.js'
 import { hashPassword, passwordPolicyViolation, type ScryptParameters, verifyPassword } from './passwords.js'
@@ -32,6 +33,8 @@ export interface AuthPayload {
 export interface AccountsOptions {
   users: UserRepository
   refreshTokens: RefreshTokenStore
+  /** Where ended sessions and accounts are recorded for every service's verifier. */
+  revocations: RevocationStore
   loginFailures: LoginFailures
   keys: SigningKeys
   issuer: string
@@ -152,18 +155,19 @@ export class Accounts {
     const rotation = await this.#o.refreshTokens.rotate(refreshToken)
     if (rotation.outcome === 'reused') {
       this.#o.logger.warn({ userId: rotation.userId }, 'a rotated refresh token was presented again; its session is revoked')
+      await this.#o.revocations.revokeSessions(rotation.userId, [rotation.familyId], 'reuse of a rotated refresh token')
       throw errors.REFRESH_TOKEN_REUSED('This refresh token was already used; sign in again.')
     }
     if (rotation.outcome === 'invalid')
       throw errors.INVALID_REFRESH_TOKEN('The refresh token is unknown, expired or revoked; sign in again.')
     const user = await this.#o.users.findById(rotation.userId)
     if (user === null || user.disabled) {
-      await this.#o.refreshTokens.revokeAllOf(rotation.userId, 'account disabled or deleted')
+      await this.#endAllSessions(rotation.userId, 'account disabled or deleted')
       throw errors.INVALID_REFRESH_TOKEN('The refresh token is unknown, expired or revoked; sign in again.')
     }
     return {
       user: toPublicUser(user),
-      accessToken: this.#accessToken(user),
+      accessToken: this.#accessToken(user, rotation.familyId),
       refreshToken: rotation.token,
       expiresIn: this.#o.accessTokenTtlSeconds
     }
@@ -172,18 +176,30 @@ export class Accounts {
   /** Ends the session of the given refresh token, or every session of the user without one. */
   async logout(userId: string, refreshToken: string | undefined): Promise<void> {
     if (refreshToken === undefined) {
-      await this.#o.refreshTokens.revokeAllOf(userId, 'logout')
+      await this.#endAllSessions(userId, 'logout')
       return
     }
     const family = await this.#o.refreshTokens.familyOf(refreshToken)
     // Someone else's token is ignored rather than revealed.
-    if (family !== undefined && family.userId === userId) await this.#o.refreshTokens.revokeFamily(family.familyId, 'logout')
+    if (family !== undefined && family.userId === userId) {
+      await this.#o.refreshTokens.revokeFamily(family.familyId, 'logout')
+      await this.#o.revocations.revokeSessions(userId, [family.familyId], 'logout')
+    }
+  }
+
+  /** Every session of the user ends: its refresh tokens here, its access tokens at every service. */
+  async #endAllSessions(userId: string, reason: string): Promise<void> {
+    await this.#o.revocations.revokeSessions(userId, await this.#o.refreshTokens.revokeAllOf(userId, reason), reason)
   }
 
   async setDisabled(userId: string, disabled: boolean): Promise<UserDocument> {
     const user = await this.#o.users.update(userId, { disabled })
     if (user === null) throw errors.USER_NOT_FOUND()
-    if (disabled) await this.#o.refreshTokens.revokeAllOf(userId, 'account disabled')
+    if (disabled) {
+      await this.#o.refreshTokens.revokeAllOf(userId, 'account disabled')
+      // Every token issued so far, whatever its session: the account may do nothing more.
+      await this.#o.revocations.revokeUser(userId, 'account disabled')
+    }
     return user
   }
 
@@ -200,15 +216,17 @@ export class Accounts {
   }
 
   async #authPayload(user: UserDocument): Promise<AuthPayload> {
+    const session = await this.#o.refreshTokens.issue(user._id)
     return {
       user: toPublicUser(user),
-      accessToken: this.#accessToken(user),
-      refreshToken: await this.#o.refreshTokens.issue(user._id),
+      accessToken: this.#accessToken(user, session.familyId),
+      refreshToken: session.token,
       expiresIn: this.#o.accessTokenTtlSeconds
     }
   }
 
-  #accessToken(user: UserDocument): string {
-    return this.#sign({ sub: user._id, roles: user.roles, jti: randomUUID() })
+  /** `sid`: the session, so that ending it ends its access tokens too. */
+  #accessToken(user: UserDocument, sessionId: string): string {
+    return this.#sign({ sub: user._id, roles: user.roles, jti: randomUUID(), sid: sessionId })
   }
 }

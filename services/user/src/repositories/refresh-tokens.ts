@@ -27,9 +27,9 @@ interface FamilyDocument {
 }
 
 export type RotationResult =
-  | { outcome: 'rotated'; token: string; userId: string }
+  | { outcome: 'rotated'; token: string; userId: string; familyId: string }
   | { outcome: 'invalid' }
-  | { outcome: 'reused'; userId: string }
+  | { outcome: 'reused'; userId: string; familyId: string }
 
 function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex')
@@ -56,8 +56,8 @@ export class RefreshTokenStore {
     await this.#families.createIndex({ userId: 1 }, { name: 'by_user' })
   }
 
-  /** A new session for a sign-in. */
-  async issue(userId: string): Promise<string> {
+  /** A new session for a sign-in: its first refresh token and the session's id. */
+  async issue(userId: string): Promise<{ token: string; familyId: string }> {
     const familyId = randomUUID()
     const now = new Date()
     await this.#families.insertOne({ _id: familyId, userId, createdAt: now, revokedAt: null, revokedReason: null })
@@ -70,7 +70,7 @@ export class RefreshTokenStore {
       expiresAt: new Date(now.getTime() + this.#ttlMs),
       createdAt: now
     })
-    return token
+    return { token, familyId }
   }
 
   /**
@@ -97,9 +97,9 @@ export class RefreshTokenStore {
     } catch (error) {
       if (!isDuplicateKey(error)) throw error
       await this.revokeFamily(current.familyId, 'reuse of a rotated refresh token')
-      return { outcome: 'reused', userId: current.userId }
+      return { outcome: 'reused', userId: current.userId, familyId: current.familyId }
     }
-    return { outcome: 'rotated', token: next, userId: current.userId }
+    return { outcome: 'rotated', token: next, userId: current.userId, familyId: current.familyId }
   }
 
   /** The family a token belongs to, if the token exists. */
@@ -112,8 +112,14 @@ export class RefreshTokenStore {
     await this.#families.updateOne({ _id: familyId, revokedAt: null }, { $set: { revokedAt: new Date(), revokedReason: reason } })
   }
 
-  async revokeAllOf(userId: string, reason: string): Promise<void> {
-    await this.#families.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: new Date(), revokedReason: reason } })
+  /** Revokes every live session of the user; returns their ids. */
+  async revokeAllOf(userId: string, reason: string): Promise<string[]> {
+    // Marked with this call's own time, then read back by it: a session that starts meanwhile is
+    // either revoked and returned, or not revoked at all.
+    const at = new Date()
+    await this.#families.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: at, revokedReason: reason } })
+    const revoked = await this.#families.find({ userId, revokedAt: at }, { projection: { _id: 1 } }).toArray()
+    return revoked.map((family) => family._id)
   }
 
   /** Drops expired tokens; FerretDB v1 has no TTL indexes, so the service runs this periodically. */

@@ -1,0 +1,196 @@
+import { jwksKeyResolver } from './jwks.js'
+import type { Identity, PublicKeyResolver } from './verifier.js'
+
+/**
+ * An ended access: a session (every token carrying its `sid`), or a whole user (every token
+ * issued up to `revokedAt`, for a disabled account).
+ */
+export interface Revocation {
+  id: string
+  userId: string
+  /** The session (refresh-token family) whose tokens die; absent: all of the user's tokens so far. */
+  sessionId?: string
+  /** Epoch milliseconds. */
+  revokedAt: number
+}
+
+/** What the user service's feed answers: the revocations since a time, and its own clock. */
+export interface RevocationPage {
+  revocations: Revocation[]
+  /** Epoch milliseconds at the user service when it answered; the next request asks from here. */
+  now: number
+}
+
+/** The path of the user service's revocation feed (internal, not routed by the gateway). */
+export const REVOCATIONS_PATH = '/internal/v1/revocations'
+
+/**
+ * The revocations a verifier knows, kept until no token they could hit can still be valid
+ * (`keepMs`: the longest access-token lifetime plus clock tolerance).
+ */
+export class RevocationList {
+  readonly #keepMs: number
+  readonly #ids = new Set<string>()
+  readonly #sessions = new Map<string, number>()
+  readonly #users = new Map<string, number>()
+  readonly #entries: Revocation[] = []
+
+  constructor(keepMs = 3600_000 + 60_000) {
+    this.#keepMs = keepMs
+  }
+
+  get size(): number {
+    return this.#ids.size
+  }
+
+  add(revocations: Iterable<Revocation>, now = Date.now()): void {
+    for (const revocation of revocations) {
+      if (this.#ids.has(revocation.id) || revocation.revokedAt + this.#keepMs <= now) continue
+      this.#ids.add(revocation.id)
+      this.#entries.push(revocation)
+      if (revocation.sessionId !== undefined) this.#sessions.set(revocation.sessionId, revocation.revokedAt)
+      else this.#users.set(revocation.userId, Math.max(this.#users.get(revocation.userId) ?? 0, revocation.revokedAt))
+    }
+    this.#prune(now)
+  }
+
+  /** True when the token's session was ended, or its user's access was ended after it was issued. */
+  isRevoked(identity: Identity): boolean {
+    if (identity.sessionId !== undefined && this.#sessions.has(identity.sessionId)) return true
+    const userRevokedAt = this.#users.get(identity.userId)
+    return userRevokedAt !== undefined && identity.issuedAt.getTime() <= userRevokedAt
+  }
+
+  #prune(now: number): void {
+    while (this.#entries.length > 0 && (this.#entries[0] as Revocation).revokedAt + this.#keepMs <= now) {
+      const old = this.#entries.shift() as Revocation
+      this.#ids.delete(old.id)
+      if (old.sessionId !== undefined) this.#sessions.delete(old.sessionId)
+      else if (this.#users.get(old.userId) === old.revokedAt) this.#users.delete(old.userId)
+    }
+  }
+}
+
+export interface RevocationFeedOptions {
+  list: RevocationList
+  /** One page of revocations since a time (epoch ms; 0: everything the user service keeps). */
+  fetchSince: (since: number) => Promise<RevocationPage>
+  /** How often to ask; a revocation reaches this verifier within about this long. */
+  intervalMs?: number
+  /** Called when a poll fails (the user service is down), with how long polls have been failing. */
+  onError?: (error: unknown, failingForMs: number) => void
+  /** Called on the first success after failures. */
+  onRecovered?: (failedForMs: number) => void
+}
+
+/** The feed over HTTP: the user service's REVOCATIONS_PATH. */
+export function httpRevocationSource(userServiceUrl: string, timeoutMs = 2000, doFetch: typeof fetch = fetch) {
+  return async (since: number): Promise<RevocationPage> => {
+    const url = new URL(REVOCATIONS_PATH, userServiceUrl)
+    url.searchParams.set('since', String(since))
+    const response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+    if (!response.ok) {
+      await response.body?.cancel()
+      throw new Error(`the revocation feed answered HTTP ${response.status}`)
+    }
+    return (await response.json()) as RevocationPage
+  }
+}
+
+/**
+ * Keeps a RevocationList current by polling the user service. Each request asks from the
+ * previous answer's `now` less an overlap (a revocation written by another replica just before
+ * that moment may become visible a little later); the list drops the repeats by id.
+ */
+export class RevocationFeed {
+  readonly #o: Required<Pick<RevocationFeedOptions, 'list' | 'fetchSince' | 'intervalMs'>> & RevocationFeedOptions
+  #since = 0
+  #failingSince: number | undefined
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #stopped = false
+  /** Epoch ms of the last successful poll (0: none yet). */
+  lastSuccess = 0
+
+  static readonly OVERLAP_MS = 5000
+
+  constructor(options: RevocationFeedOptions) {
+    this.#o = { intervalMs: 1000, ...options }
+  }
+
+  /** Polls once now (a failure is reported, not thrown) and then every interval. */
+  async start(): Promise<void> {
+    await this.pollOnce()
+    this.#schedule()
+  }
+
+  async pollOnce(): Promise<void> {
+    try {
+      const page = await this.#o.fetchSince(this.#since)
+      this.#o.list.add(page.revocations)
+      this.#since = Math.max(0, page.now - RevocationFeed.OVERLAP_MS)
+      this.lastSuccess = Date.now()
+      if (this.#failingSince !== undefined) this.#o.onRecovered?.(this.lastSuccess - this.#failingSince)
+      this.#failingSince = undefined
+    } catch (error) {
+      this.#failingSince ??= Date.now()
+      this.#o.onError?.(error, Date.now() - this.#failingSince)
+    }
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return
+    this.#timer = setTimeout(() => {
+      this.#running = this.pollOnce().finally(() => this.#schedule())
+    }, this.#o.intervalMs)
+    this.#timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    await this.#running
+  }
+}
+
+export interface UserServiceTrustOptions {
+  config: { USER_SERVICE_URL: string; REVOCATION_POLL_INTERVAL_MS: number }
+  logger: { warn: (object: object, message: string) => void; info: (object: object, message: string) => void }
+  /** The process's graceful shutdown: the feed stops with it. */
+  shutdown: { add: (closer: { name: string; close: () => Promise<void> }) => void }
+}
+
+/**
+ * What every service needs from the user service to check access tokens: its signing keys (the
+ * JWKS, cached) and its revocations, polled from now until shutdown (a first poll that fails,
+ * the user service still starting, is retried each interval).
+ */
+export async function userServiceTrust(options: UserServiceTrustOptions): Promise<{
+  resolveKey: PublicKeyResolver
+  revocations: RevocationList
+}> {
+  const userServiceUrl = options.config.USER_SERVICE_URL
+  const revocations = new RevocationList()
+  let lastWarning = 0
+  const feed = new RevocationFeed({
+    list: revocations,
+    fetchSince: httpRevocationSource(userServiceUrl),
+    intervalMs: options.config.REVOCATION_POLL_INTERVAL_MS,
+    onError: (error, failingForMs) => {
+      // Once, then once a minute: the user service may be down for a while.
+      if (Date.now() - lastWarning < 60_000) return
+      lastWarning = Date.now()
+      options.logger.warn(
+        { err: error, failingForMs },
+        'cannot read access revocations from the user service; tokens revoked meanwhile are still accepted here'
+      )
+    },
+    onRecovered: (failedForMs) => {
+      lastWarning = 0
+      options.logger.info({ failedForMs }, 'access revocations are read again')
+    }
+  })
+  await feed.start()
+  options.shutdown.add({ name: 'revocation feed', close: () => feed.stop() })
+  return { resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', userServiceUrl).toString() }), revocations }
+}

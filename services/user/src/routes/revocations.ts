@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { REVOCATIONS_PATH } from '@polyshop/auth'
+import { problemResponses } from '@polyshop/problem'
+import Type from 'typebox'
+import type { RevocationStore } from '../repositories/revocations.js'
+
+const RevocationPageSchema = Type.Object(
+  {
+    now: Type.Integer({ description: 'epoch ms at this service; ask from here next time' }),
+    revocations: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          userId: Type.String(),
+          sessionId: Type.Optional(Type.String()),
+          revokedAt: Type.Integer({ description: 'epoch ms' })
+        },
+        { additionalProperties: false }
+      )
+    )
+  },
+  { additionalProperties: false }
+)
+
+/**
+ * GET /internal/v1/revocations?since=<epoch ms>: ended sessions and disabled accounts, for every
+ * service's token verifier (polled each second). Internal: the gateway routes no /internal path.
+ * It names user and session ids only, never a token.
+ */
+export const revocationRoutes: FastifyPluginAsyncTypebox<{ revocations: RevocationStore }> = async (app, { revocations }) => {
+  app.get(
+    REVOCATIONS_PATH,
+    {
+      schema: {
+        querystring: Type.Object({ since: Type.Integer({ minimum: 0, default: 0 }) }, { additionalProperties: false }),
+        response: { 200: RevocationPageSchema, ...problemResponses(400) }
+      }
+    },
+    async (request) => revocations.since(request.query.since)
+  )
+}
