@@ -1,4 +1,4 @@
-# One image per service: docker build --build-arg SERVICE=gateway --build-arg PORTS=8080 -t polyshop/gateway .
+# One image per service: docker build --build-arg SERVICE=gateway --build-arg "PORTS=8080 8081" -t polyshop/gateway .
 # (skaffold.yaml builds all six; `npm run images` builds them with buildah, without Docker).
 # Node 24 LTS; the service runs as the unprivileged `node` user with only its production
 # dependencies and its bundle, by the same command the tests run:
@@ -23,7 +23,7 @@ ARG SERVICE
 ARG PORTS
 RUN if [ -z "${SERVICE}" ] || [ -z "${PORTS}" ]; then \
       echo 'polyshop: name the service to build and its ports (for EXPOSE), one of:' >&2; \
-      echo '  --build-arg SERVICE=gateway --build-arg PORTS=8080' >&2; \
+      echo '  --build-arg SERVICE=gateway --build-arg "PORTS=8080 8081"' >&2; \
       echo '  --build-arg SERVICE=user --build-arg PORTS=3001' >&2; \
       echo '  --build-arg SERVICE=product --build-arg "PORTS=3002 50052"' >&2; \
       echo '  --build-arg SERVICE=order --build-arg "PORTS=3003 50051"' >&2; \

@@ -188,6 +188,7 @@ export async function startContainerStack(t: Teardown, options: ContainerStackOp
       const container = `polyshop-${id}-${name}`
       const moved: Record<string, string> = { ...env, PORT: String(ports.http) }
       if (ports.grpc !== undefined) moved.GRPC_PORT = String(ports.grpc)
+      if (ports.management !== undefined) moved.MANAGEMENT_PORT = String(ports.management)
       for (const [key, value] of Object.entries(moved)) moved[key] = renames.reduce((text, [from, to]) => text.replaceAll(from, to), value)
       const image = workload.pod.containers[0]?.image as string
       if (image !== imageReference(name)) throw new Error(`the chart rendered ${image} for ${name}, not the built ${imageReference(name)}`)

@@ -410,7 +410,11 @@ for (const scenario of rendered) {
           }
         }
       }
-      const httpPort = (service: string) => pods.find((p) => component(p.labels) === service)?.pod.containers[0]?.ports?.[0]?.containerPort
+      // Where Prometheus scrapes: the gateway's management port (never the public one), else the HTTP port.
+      const scrapePort = (service: string) => {
+        const ports = pods.find((p) => component(p.labels) === service)?.pod.containers[0]?.ports ?? []
+        return (ports.find((port) => port.name === 'management') ?? ports[0])?.containerPort
+      }
       const expected = new Set([
         'ingress-controller -> gateway:8080',
         'gateway -> user:3001',
@@ -427,8 +431,8 @@ for (const scenario of rendered) {
         ...(values.mailpit?.enabled === true ? ['notification -> mailpit:1025'] : []),
         // The `helm test` pod (on unless tests.enabled is false).
         ...(values.tests?.enabled === false ? [] : ['smoke-test -> gateway:8080']),
-        // Prometheus, where configured, scrapes each service's HTTP port.
-        ...(metricsSelector === undefined ? [] : SERVICES.map((service) => `metrics -> ${service}:${httpPort(service)}`))
+        // Prometheus, where configured, scrapes each service's HTTP port, the gateway's management port.
+        ...(metricsSelector === undefined ? [] : SERVICES.map((service) => `metrics -> ${service}:${scrapePort(service)}`))
       ])
       t.same([...edges].sort(), [...expected].sort(), 'ingress edges')
       // Every allowed ingress between polyshop's pods is matched by the caller's egress.

@@ -1,4 +1,4 @@
-import { spawnService } from '@polyshop/testkit'
+import { freePort, spawnService } from '@polyshop/testkit'
 import { alternate, median, ratio } from '../compare.js'
 import type { BenchContext, ScenarioReport } from '../context.js'
 import { saturation } from '../context.js'
@@ -56,10 +56,11 @@ export async function graphqlScenario(t: Teardown, context: BenchContext): Promi
   })
 
   // A second gateway, identical but for graphql-jit.
-  const port = 20_000 + Math.floor(Math.random() * 20_000)
+  const [port, managementPort] = [await freePort(), await freePort()]
   const jitGateway = spawnService(t, 'gateway', {
     HOST: '127.0.0.1',
     PORT: String(port),
+    MANAGEMENT_PORT: String(managementPort),
     LOG_LEVEL: 'warn',
     USER_SERVICE_URL: stack.urls.user ?? '',
     PRODUCT_SERVICE_URL: stack.urls.product ?? '',

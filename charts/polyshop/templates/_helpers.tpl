@@ -54,6 +54,8 @@ resources and extra env; these stay as the code expects.
 {{- define "polyshop.services" -}}
 gateway:
   http: 8080
+  # /metrics, /healthz and /readyz for Prometheus: never in the Service the Ingress/HTTPRoute routes.
+  management: 8081
   probe: http
   calls: [user, product, order, recommendation]
 user:

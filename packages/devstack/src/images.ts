@@ -45,9 +45,12 @@ export function servicePorts(): Record<string, number[]> {
   const helpers = readFileSync(join(repoRoot, 'charts/polyshop/templates/_helpers.tpl'), 'utf8')
   const block = /\{\{- define "polyshop\.services" -\}\}\n([\s\S]*?)\{\{- end \}\}/.exec(helpers)?.[1]
   if (block === undefined) throw new Error('charts/polyshop/templates/_helpers.tpl has no polyshop.services map')
-  const map = parse(block) as Record<string, { http: number; grpc?: number }>
+  const map = parse(block) as Record<string, { http: number; grpc?: number; management?: number }>
   return Object.fromEntries(
-    Object.entries(map).map(([name, wiring]) => [name, [wiring.http, ...(wiring.grpc === undefined ? [] : [wiring.grpc])]])
+    Object.entries(map).map(([name, wiring]) => [
+      name,
+      [wiring.http, ...(wiring.grpc === undefined ? [] : [wiring.grpc]), ...(wiring.management === undefined ? [] : [wiring.management])]
+    ])
   )
 }
 

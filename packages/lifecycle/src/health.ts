@@ -4,6 +4,12 @@ export interface HealthRoutesOptions {
   /** Named dependencies that must answer for the service to be ready, e.g. { mongodb: ping }. */
   checks: Record<string, () => Promise<boolean>>
   isShuttingDown: () => boolean
+  /**
+   * The checks' outcome is reused this long (ms), and concurrent callers share one round of
+   * checks: however often /readyz is asked, the dependencies are asked at most once per period.
+   * Default 1000; 0 checks on every request.
+   */
+  cacheMs?: number
 }
 
 const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false } as const
@@ -12,19 +18,23 @@ const status = { type: 'object', properties: { status: { type: 'string' } }, req
  * GET /healthz: the process answers (liveness). GET /readyz: it can serve now (readiness):
  * every check passes and it is not draining; otherwise 503 problem+json naming what failed.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, isShuttingDown }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, isShuttingDown, cacheMs = 1000 }) => {
   app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: status } } }, async () => ({ status: 'ok' }))
 
+  const runChecks = async () =>
+    (
+      await Promise.all(
+        Object.entries(checks).map(async ([name, check]) => ((await check().catch(() => false)) ? undefined : `${name} is not reachable`))
+      )
+    ).filter((reason): reason is string => reason !== undefined)
+  let last: { at: number; failing: Promise<string[]> } | undefined
+  const checked = () => {
+    if (last === undefined || Date.now() - last.at >= cacheMs) last = { at: Date.now(), failing: runChecks() }
+    return last.failing
+  }
+
   app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
-    const failing = isShuttingDown()
-      ? ['shutting down']
-      : (
-          await Promise.all(
-            Object.entries(checks).map(async ([name, check]) =>
-              (await check().catch(() => false)) ? undefined : `${name} is not reachable`
-            )
-          )
-        ).filter((reason): reason is string => reason !== undefined)
+    const failing = isShuttingDown() ? ['shutting down'] : await checked()
     if (failing.length === 0) return { status: 'ready' }
     request.log.warn({ failing }, 'not ready')
     return reply

@@ -5,8 +5,8 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 export interface MetricsOptions {
   /** Added to every metric as `service`. */
   service: string
-  /** Where Prometheus scrapes; default /metrics. */
-  path?: string
+  /** Where Prometheus scrapes; default /metrics. false: not on this app (serve `app.metrics` elsewhere, see metricsRoute). */
+  path?: string | false
 }
 
 declare module 'fastify' {
@@ -40,9 +40,12 @@ export const metrics = fp<MetricsOptions>(
         reply.elapsedTime / 1000
       )
     })
-    app.get(options.path ?? '/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-      reply.type(registry.contentType).send(await registry.metrics())
-    )
+    if (options.path !== false) metricsRoute(app, registry, options.path)
   },
   { name: '@polyshop/metrics', fastify: '5.x' }
 )
+
+/** GET /metrics (or `path`) serving a registry: on the service's own port, or on a separate management port. */
+export function metricsRoute(app: FastifyInstance, registry: Registry, path = '/metrics'): void {
+  app.get(path, { logLevel: 'warn' }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
+}

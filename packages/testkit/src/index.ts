@@ -149,11 +149,17 @@ function staleBuild(service: string): string | undefined {
   return undefined
 }
 
+/** Service processes still running: killed when the test process exits, however it exits. */
+const liveServices = new Set<ChildProcess>()
+let killOnExit = false
+
 /**
  * Runs a service the way its container does: the production start command, `node
  * services/<name>/dist/server.js` (what `npm run build` makes), with only the environment given
  * (plus PATH and HOME). Refuses a build older than the sources, so a test never passes on stale
- * code. Killed when the test ends if it is still running.
+ * code. Killed when the test ends if it is still running, and when the test process exits
+ * another way (a start that throws before any teardown runs): a leftover would keep consuming
+ * the shared broker's topics in the services' consumer groups.
  */
 export function spawnService(t: Teardown, service: string, env: Record<string, string>): ServiceProcess {
   const bundle = join(repoRoot, 'services', service, 'dist', 'server.js')
@@ -164,6 +170,14 @@ export function spawnService(t: Teardown, service: string, env: Record<string, s
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: SERVICE_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  liveServices.add(child)
+  child.once('exit', () => liveServices.delete(child))
+  if (!killOnExit) {
+    killOnExit = true
+    process.once('exit', () => {
+      for (const running of liveServices) running.kill('SIGKILL')
+    })
+  }
   let output = ''
   child.stdout?.on('data', (chunk) => {
     output += chunk

@@ -61,7 +61,8 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
     orderGrpc: await freePort(),
     recommendation: await freePort(),
     notification: await freePort(),
-    gateway: await freePort()
+    gateway: await freePort(),
+    gatewayManagement: await freePort()
   }
   const url = (port: number) => `http://127.0.0.1:${port}`
   const orderClientSecret = randomBytes(24).toString('base64url')
@@ -113,6 +114,7 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
     },
     gateway: {
       PORT: String(ports.gateway),
+      MANAGEMENT_PORT: String(ports.gatewayManagement),
       PRODUCT_SERVICE_URL: url(ports.product),
       ORDER_GRPC_URL: url(ports.orderGrpc),
       RECOMMENDATION_URL: `${url(ports.recommendation)}/graphql`,
@@ -148,7 +150,8 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
       order: url(ports.order),
       recommendation: url(ports.recommendation),
       notification: url(ports.notification),
-      gateway: url(ports.gateway)
+      gateway: url(ports.gateway),
+      gatewayManagement: url(ports.gatewayManagement)
     },
     mails: inbox.mails,
     processes,

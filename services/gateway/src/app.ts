@@ -6,7 +6,7 @@ import { authentication, createAccessTokenVerifier, type PublicKeyResolver, type
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
 import { graphqlHardeningFromConfig } from '@polyshop/graphql'
 import { healthRoutes, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useStrictValidation } from '@polyshop/lifecycle'
-import { metrics } from '@polyshop/metrics'
+import { metrics, metricsRoute } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
 import { Health, HealthCheckResponse_ServingStatus } from '@polyshop/proto'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -38,7 +38,10 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
+  /** The public port: API, GraphQL, storefront, /healthz and a cached /readyz. */
   app: FastifyInstance
+  /** The management port: /metrics, /healthz, /readyz — for Prometheus and probes, never routed from outside. */
+  management: FastifyInstance
   close: () => Promise<void>
 }
 
@@ -75,7 +78,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     reply.header('x-request-id', request.id)
   })
   await app.register(problemHandling, { prefix: 'GW' })
-  await app.register(metrics, { service: 'gateway' })
+  // Counted here, served on the management port only: the public port shows no internals.
+  await app.register(metrics, { service: 'gateway', path: false })
   if (config.CORS_ORIGINS !== '') {
     await app.register(cors, {
       origin: config.CORS_ORIGINS === '*' ? '*' : config.CORS_ORIGINS.split(','),
@@ -97,7 +101,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     await client.request({ path: '/healthz' })
     return true
   }
-  await app.register(healthRoutes, {
+  const health = {
     checks: {
       user: ping(users),
       product: ping(products),
@@ -106,7 +110,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         (await orderHealth.check({ service: '' }, { timeoutMs: 1000 })).status === HealthCheckResponse_ServingStatus.SERVING
     },
     isShuttingDown: options.isShuttingDown ?? (() => false)
-  })
+  }
+  // From outside, /readyz answers from a result at most a second old: no request rate makes the
+  // gateway ask the services more than once a second.
+  await app.register(healthRoutes, health)
+  const management = Fastify({
+    ...SERVICE_FASTIFY_OPTIONS,
+    loggerInstance: logger.child({ port: 'management' })
+  }) as unknown as FastifyInstance
+  metricsRoute(management, root.metrics)
+  await management.register(healthRoutes, health)
 
   await app.register(userRoutes, { userServiceUrl: config.USER_SERVICE_URL, timeoutMs, authRateLimit: limits.hook(limits.auth) })
   await app.register(productRoutes, { productServiceUrl: config.PRODUCT_SERVICE_URL, timeoutMs })
@@ -132,6 +145,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
 
   return {
     app: root,
+    management,
     close: async () => {
       await Promise.all([users.close(), products.close(), recommendationRest.close()])
     }

@@ -8,6 +8,12 @@ const perMinute = (fallback: number, what: string) =>
 
 export const GatewayConfigSchema = Type.Object({
   PORT: env.port(8080),
+  MANAGEMENT_PORT: Type.Integer({
+    minimum: 1,
+    maximum: 65_535,
+    default: 8081,
+    description: 'the TCP port of /metrics, /healthz and /readyz for Prometheus; never routed by the Ingress/HTTPRoute'
+  }),
   HOST: env.host(),
   LOG_LEVEL: env.logLevel(),
   ...tokenVerificationVariables,

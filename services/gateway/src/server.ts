@@ -26,4 +26,6 @@ const gateway = await buildGateway({
 shutdown.add({ name: 'service clients', close: () => gateway.close() })
 shutdown.add({ name: 'order service connection', close: () => orderSessions.abort() })
 
+await listen(gateway.management, { host: config.HOST, port: config.MANAGEMENT_PORT, shutdown })
+logger.info({ port: config.MANAGEMENT_PORT }, 'management port listening (/metrics, /healthz, /readyz)')
 await listen(gateway.app, { host: config.HOST, port: config.PORT, shutdown })

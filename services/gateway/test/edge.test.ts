@@ -34,7 +34,7 @@ t.test('login attempts share one limit across REST and GraphQL; the answer says 
   for (let i = 0; i < 8; i++) await gateway.app.inject({ url: '/api/v1/categories' })
   t.equal((await gateway.app.inject({ url: '/api/v1/categories' })).statusCode, 429, 'past the global limit')
   t.equal((await gateway.app.inject({ url: '/healthz' })).statusCode, 200, 'probes are never limited')
-  t.equal((await gateway.app.inject({ url: '/metrics' })).statusCode, 200, 'nor scrapes')
+  t.equal((await gateway.management.inject({ url: '/metrics' })).statusCode, 200, 'nor scrapes (on the management port)')
 })
 
 t.test('the OpenAPI document covers the public REST surface; docs, storefront and metrics are served', async (t) => {
@@ -62,7 +62,31 @@ t.test('the OpenAPI document covers the public REST surface; docs, storefront an
   const home = await gateway.app.inject({ url: '/' })
   t.equal(home.statusCode, 200)
   t.match(home.headers['content-type'], /text\/html/)
-  t.match((await gateway.app.inject({ url: '/metrics' })).body, /http_request_duration_seconds/)
+  const scraped = (await gateway.management.inject({ url: '/metrics' })).body
+  t.match(scraped, /http_request_duration_seconds_count\{[^}]*route="\/docs\/json"/, 'the public port is measured')
+  t.match(scraped, /process_resident_memory_bytes/)
+})
+
+t.test('the public port shows no internals: no /metrics; /readyz cannot make the gateway flood the services', async (t) => {
+  const gateway = await build(t)
+  await gateway.app.inject({ url: '/api/v1/products/x' })
+  const publicMetrics = await gateway.app.inject({ url: '/metrics' })
+  t.equal(publicMetrics.statusCode, 404, '/metrics is not on the public port')
+  t.notMatch(publicMetrics.body, /process_|http_request/)
+  for (const url of ['/healthz', '/readyz', '/metrics']) {
+    t.not((await gateway.management.inject({ url })).statusCode, 404, `${url} on the management port`)
+  }
+  const healthChecks = () => gateway.user.seen.filter((request) => request.url === '/healthz').length
+  const before = healthChecks()
+  const answers = await Promise.all(Array.from({ length: 200 }, () => gateway.app.inject({ url: '/readyz' })))
+  t.ok(
+    answers.every((answer) => answer.statusCode === 200 || answer.statusCode === 503),
+    'every /readyz is answered'
+  )
+  t.ok(
+    healthChecks() - before <= 2,
+    `200 /readyz requests made ${healthChecks() - before} health checks of the user service (at most one a second)`
+  )
 })
 
 t.test('CORS is closed unless origins are configured', async (t) => {

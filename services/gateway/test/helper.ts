@@ -49,6 +49,8 @@ export function sampleOrder(overrides: { id?: string; status?: OrderStatus } = {
 
 export interface GatewayUnderTest {
   app: FastifyInstance
+  /** The management port's app: /metrics, /healthz, /readyz. */
+  management: FastifyInstance
   tokens: ReturnType<typeof testTokens>
   user: Upstream
   product: Upstream
@@ -99,8 +101,9 @@ export async function build(
   const gateway = await buildGateway({ config, logger: testLogger().logger, resolveKey: tokens.resolveKey, orderTransport })
   t.teardown(async () => {
     await gateway.app.close()
+    await gateway.management.close()
     await gateway.close()
   })
   await gateway.app.ready()
-  return { app: gateway.app, tokens, user, product, recommendation, orderCalls }
+  return { app: gateway.app, management: gateway.management, tokens, user, product, recommendation, orderCalls }
 }
