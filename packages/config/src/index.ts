@@ -168,6 +168,12 @@ export const graphqlVariables = {
     maximum: 1_000_000,
     default: 5000,
     description: 'the largest estimated cost of one operation: fields times page sizes, 50 per top-level field'
+  }),
+  GRAPHQL_MAX_CALLS: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 10,
+    description: 'the most calls to other services one operation may make: one per top-level field (aliases count), one per batched lookup'
   })
 }
 

@@ -101,3 +101,65 @@ export function maxCostRule(maxCost: number, assumedListSize = 100): ValidationR
     return cost
   }
 }
+
+export interface DownstreamCallsOptions {
+  /** The most calls to other services one operation may make. */
+  maxCalls: number
+  /**
+   * Nested fields resolved by a batching loader (e.g. `OrderItem.product`): one call per
+   * operation however many times they are selected.
+   */
+  batchedFields?: ReadonlyArray<string>
+}
+
+/**
+ * Refuses, before anything runs, an operation that would make more than `maxCalls` calls to the
+ * services: every top-level field (after expanding fragments and aliases) is one call, and each
+ * batched nested field one more. A hundred aliased searches are a hundred calls, not one query.
+ */
+export function maxDownstreamCallsRule(options: DownstreamCallsOptions): ValidationRule {
+  const batched = new Set(options.batchedFields ?? [])
+  return (context: ValidationContext) => {
+    // Batched fields anywhere in the document (operations and fragments): counted for every operation.
+    const loaders = new Set<string>()
+    return {
+      Field(field) {
+        const parent = context.getParentType()
+        const name = parent === null || parent === undefined ? undefined : `${parent.name}.${field.name.value}`
+        if (name !== undefined && batched.has(name)) loaders.add(name)
+      },
+      Document: {
+        leave(document) {
+          for (const definition of document.definitions) {
+            if (definition.kind !== Kind.OPERATION_DEFINITION) continue
+            const calls = countRootFields(context, definition.selectionSet, new Set()) + loaders.size
+            if (calls <= options.maxCalls) continue
+            context.reportError(
+              new GraphQLError(
+                `This operation would make ${calls} calls to the services (at most ${options.maxCalls}); split it into several requests.`,
+                { nodes: [definition as ASTNode], extensions: { code: 'GRAPHQL_TOO_MANY_CALLS' } }
+              )
+            )
+          }
+        }
+      }
+    }
+  }
+}
+
+function countRootFields(context: ValidationContext, selectionSet: SelectionSetNode, seen: Set<string>): number {
+  let count = 0
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      // __typename asks no service.
+      if (!selection.name.value.startsWith('__')) count += 1
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countRootFields(context, selection.selectionSet, seen)
+    } else if (!seen.has(selection.name.value)) {
+      const fragment = context.getFragment(selection.name.value)
+      if (fragment !== undefined && fragment !== null)
+        count += countRootFields(context, fragment.selectionSet, new Set([...seen, selection.name.value]))
+    }
+  }
+  return count
+}

@@ -1,5 +1,5 @@
 import { NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql'
-import { maxCostRule } from './cost.js'
+import { type DownstreamCallsOptions, maxCostRule, maxDownstreamCallsRule } from './cost.js'
 import { graphqlErrorFormatter } from './errors.js'
 
 export interface GraphqlHardeningOptions {
@@ -9,6 +9,8 @@ export interface GraphqlHardeningOptions {
   ide: boolean
   maxDepth: number
   maxCost: number
+  /** The most calls to other services one operation may make, and the batched nested fields (see maxDownstreamCallsRule). */
+  downstreamCalls: DownstreamCallsOptions
   /** Runs of a query before graphql-jit compiles it; 0: never. */
   jit?: number
 }
@@ -19,15 +21,18 @@ export interface GraphqlConfig {
   GRAPHQL_IDE: boolean
   GRAPHQL_MAX_DEPTH: number
   GRAPHQL_MAX_COST: number
+  GRAPHQL_MAX_CALLS: number
   GRAPHQL_JIT: number
 }
 
-export function graphqlHardeningFromConfig(config: GraphqlConfig) {
+/** `batchedFields`: the schema's nested fields resolved by a batching loader (one call per operation each). */
+export function graphqlHardeningFromConfig(config: GraphqlConfig, batchedFields: ReadonlyArray<string> = []) {
   return graphqlHardening({
     introspection: config.GRAPHQL_INTROSPECTION,
     ide: config.GRAPHQL_IDE,
     maxDepth: config.GRAPHQL_MAX_DEPTH,
     maxCost: config.GRAPHQL_MAX_COST,
+    downstreamCalls: { maxCalls: config.GRAPHQL_MAX_CALLS, batchedFields },
     jit: config.GRAPHQL_JIT
   })
 }
@@ -38,7 +43,7 @@ export function graphqlHardeningFromConfig(config: GraphqlConfig) {
  * errors that carry a code and never an internal message.
  */
 export function graphqlHardening(options: GraphqlHardeningOptions) {
-  const validationRules: ValidationRule[] = [maxCostRule(options.maxCost)]
+  const validationRules: ValidationRule[] = [maxCostRule(options.maxCost), maxDownstreamCallsRule(options.downstreamCalls)]
   if (!options.introspection) validationRules.push(NoSchemaIntrospectionCustomRule)
   return {
     queryDepth: options.maxDepth,

@@ -46,7 +46,14 @@ async function server(t: { teardown: (fn: () => unknown) => void }, options: Par
         big: () => 2 ** 60
       }
     } as never,
-    ...graphqlHardening({ introspection: false, ide: false, maxDepth: 5, maxCost: 500, ...options })
+    ...graphqlHardening({
+      introspection: false,
+      ide: false,
+      maxDepth: 5,
+      maxCost: 500,
+      downstreamCalls: { maxCalls: 4, batchedFields: ['Node.pages'] },
+      ...options
+    })
   })
   t.teardown(() => app.close())
   return async (query: string) => {
@@ -83,6 +90,32 @@ t.test('deep and expensive operations are refused before any resolver runs', asy
   )
   const fine = await ask('{ node { children(first: 10) { id } } }')
   t.same(fine.body, { data: { node: { children: [{ id: '1' }] } } })
+})
+
+t.test('an operation making more calls to the services than allowed is refused, however they are spelled', async (t) => {
+  const ask = await server(t, { maxCost: 100_000 })
+  const aliased = (n: number) => Array.from({ length: n }, (_, i) => `n${i}: refused`).join(' ')
+  const four = await ask(`{ ${aliased(4)} }`)
+  t.notOk(
+    four.body.errors?.some((e) => e.extensions.code === 'GRAPHQL_TOO_MANY_CALLS'),
+    'four calls are allowed'
+  )
+  for (const [query, what] of [
+    [`{ ${aliased(5)} }`, 'five aliases'],
+    [`{ ...f } fragment f on Query { ${aliased(5)} }`, 'in a fragment'],
+    [`{ ... on Query { ${aliased(3)} } ...g } fragment g on Query { a: refused b: refused }`, 'inline and named fragments together'],
+    ['{ a: node { pages { id } } b: node { id } c: node { id } d: node { id } }', 'four fields and a batched lookup'],
+    ['{ a: node { ...p } b: node { id } c: node { id } d: node { id } } fragment p on Node { pages { id } }', 'the lookup in a fragment']
+  ]) {
+    const answer = await ask(query as string)
+    t.equal(answer.body.errors?.[0]?.extensions.code, 'GRAPHQL_TOO_MANY_CALLS', what as string)
+    t.equal(answer.body.data ?? null, null, `${what}: nothing ran`)
+  }
+  t.notOk(
+    (await ask('{ a: node { pages { id } x: pages { id } } b: node { id } c: node { id } }')).body.errors,
+    'a batched lookup selected twice is still one call'
+  )
+  t.notOk((await ask('{ __typename a: refused }')).body.errors?.some((e) => e.extensions.code === 'GRAPHQL_TOO_MANY_CALLS'))
 })
 
 t.test('introspection is off unless enabled', async (t) => {

@@ -138,7 +138,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     loaders: gatewayLoaders(catalog) as never,
     path: '/graphql',
     context: (request) => ({ gateway: new GraphqlRequest(request, verify) }),
-    ...graphqlHardeningFromConfig(config)
+    // OrderItem.product: one catalog call per operation (gatewayLoaders).
+    ...graphqlHardeningFromConfig(config, ['OrderItem.product'])
   })
 
   await storefront(root, { root: config.STOREFRONT_DIR ?? BUNDLED_STOREFRONT })

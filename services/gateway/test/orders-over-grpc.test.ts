@@ -154,3 +154,49 @@ t.test('GraphQL answers from the same clients: errors carry codes, order items l
   const badToken = await ask('{ recommendations { score } }', 'Bearer nonsense')
   t.equal(badToken.errors[0].extensions.code, 'GW_UNAUTHENTICATED', 'a refused token is an error, not a silent guest')
 })
+
+t.test('GraphQL: one request cannot fan out into many service calls (aliased searches, orders and their products)', async (t) => {
+  const productCalls: string[] = []
+  const gateway = await build(t, {
+    env: { RATE_LIMIT_PER_MINUTE: '100000' },
+    orders: { getOrder: () => ({ order: sampleOrder() }) },
+    product: (app) => {
+      app.get('/api/v1/products', async (request) => {
+        productCalls.push(request.url)
+        return { items: [], nextCursor: null }
+      })
+    }
+  })
+  const token = gateway.tokens.token(['customer'], 'u-1')
+  const ask = async (query: string) =>
+    (
+      await gateway.app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${token}` }, payload: { query } })
+    ).json() as { data?: unknown; errors?: Array<{ extensions: { code: string } }> }
+  const searches = (n: number) => Array.from({ length: n }, (_, i) => `s${i}: products(filter: { q: "tea ${i}" }) { nextCursor }`).join(' ')
+
+  const accepted = await ask(`{ ${searches(10)} }`)
+  t.notOk(accepted.errors, 'ten searches in one request are accepted')
+  t.equal(productCalls.length, 10, 'and make ten calls')
+
+  for (const n of [11, 90]) {
+    const before = productCalls.length
+    const refused = await ask(`{ ${searches(n)} }`)
+    t.ok(
+      refused.errors?.some((error) => error.extensions.code === 'GRAPHQL_TOO_MANY_CALLS'),
+      `${n} aliased searches are refused: ${refused.errors?.map((error) => error.extensions.code).join(', ')}`
+    )
+    t.equal(productCalls.length, before, 'before any call is made')
+  }
+
+  // The worst accepted shape with nested lookups: nine orders and their products (one batched call).
+  const before = { products: productCalls.length, orders: gateway.orderCalls.length }
+  const orders = Array.from({ length: 9 }, (_, i) => `o${i}: order(id: "o-1") { items { product { id } } }`).join(' ')
+  t.notOk((await ask(`{ ${orders} }`)).errors, 'nine orders with their products are accepted')
+  const calls = productCalls.length - before.products + gateway.orderCalls.length - before.orders
+  t.ok(calls <= 10, `the worst accepted request made ${calls} calls to the services (at most 10)`)
+  t.equal(
+    (await ask(`{ ${orders} extra: order(id: "o-1") { id } }`)).errors?.[0]?.extensions.code,
+    'GRAPHQL_TOO_MANY_CALLS',
+    'ten orders and the product lookup are eleven'
+  )
+})
