@@ -119,6 +119,35 @@ t.test('attack: ending access ends it at every service within 2 s (disable, logo
   t.comment(`revocation delays (ms): ${delays.join(', ')}`)
 })
 
+t.test('a profile change reaches the mails, and what a user writes stays inert there', async (t) => {
+  const shopper = await register('Profile')
+  const changed = await api<{ name: string }>('/api/v1/users/me', {
+    method: 'PATCH',
+    token: shopper.token,
+    body: { name: 'Grace, see https://evil.example/prize' }
+  })
+  t.equal(changed.status, 200)
+  t.equal(
+    (await api('/api/v1/users/me', { method: 'PATCH', token: shopper.token, body: { name: 'Ada\r\nBcc: victim@example.com' } })).status,
+    400,
+    'a name with a line break is refused'
+  )
+  const placed = await api('/api/v1/orders', {
+    method: 'POST',
+    token: shopper.token,
+    headers: { 'idempotency-key': `profile-${Date.now()}` },
+    body: { items: [{ productId: 'beanie', quantity: 1 }], shippingAddress: address }
+  })
+  t.equal(placed.status, 201)
+  const confirmation = await eventually(
+    async () => stack.mails.find((mail) => mail.to.includes(shopper.email) && /is confirmed/.test(mail.raw)),
+    60_000,
+    'the confirmation'
+  )
+  t.match(confirmation.raw, /Hello Grace, see hxxps\[:\]\/\/evil\[\.\]example\/prize,/, 'the new name, defanged')
+  t.notMatch(confirmation.raw, /https:\/\/evil|evil\.example/, 'no link reaches the mail')
+})
+
 t.test(
   'failure: with the product service down the catalog is a quick 503 and the gateway stays healthy; it recovers by itself',
   async (t) => {

@@ -3,7 +3,8 @@ import Type from 'typebox'
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 })
 /** Length is checked by the password policy, with a readable message; this only bounds the work. */
 const Password = Type.String({ minLength: 1, maxLength: 1024 })
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })
+/** Something visible, and no control characters (line breaks included): a name is one line wherever it is shown or mailed. */
+const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$' })
 /** E.164, e.g. +4915123456789. */
 const Phone = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })
 const RefreshToken = Type.String({ minLength: 20, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })

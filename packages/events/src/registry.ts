@@ -1,9 +1,16 @@
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf'
-import { OrderCancelledSchema, OrderCreatedSchema, OrderStatusChangedSchema, UserRegisteredSchema } from '@polyshop/proto'
+import {
+  OrderCancelledSchema,
+  OrderCreatedSchema,
+  OrderStatusChangedSchema,
+  UserProfileUpdatedSchema,
+  UserRegisteredSchema
+} from '@polyshop/proto'
 
 /** Every event polyshop publishes: its CloudEvents type, payload message and topic. */
 export const EVENT_CATALOG = {
   'shop.user.registered.v1': { schema: UserRegisteredSchema, topic: 'user.events' },
+  'shop.user.profile_updated.v1': { schema: UserProfileUpdatedSchema, topic: 'user.events' },
   'shop.order.created.v1': { schema: OrderCreatedSchema, topic: 'order.events' },
   'shop.order.cancelled.v1': { schema: OrderCancelledSchema, topic: 'order.events' },
   'shop.order.status_changed.v1': { schema: OrderStatusChangedSchema, topic: 'order.events' }

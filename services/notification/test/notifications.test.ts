@@ -95,6 +95,28 @@ t.test('a welcome mail, then an order confirmation by email and SMS with the rig
   ])
 })
 
+t.test('a profile update changes the name and the phone the next notifications use', async (t) => {
+  const { topics, inbox, sms, publish } = await setUp(t)
+  const updated = (phone?: string) =>
+    createEvent(
+      'shop.user.profile_updated.v1',
+      { userId: 'u3', email: 'u3@example.com', name: 'Grace', ...(phone === undefined ? {} : { phone }) },
+      { ...source, key: 'u3' }
+    )
+  await publish(registered('u3', '+4915100000003'), topics.users)
+  await publish(updated('+4915100000004'), topics.users)
+  await publish(orderCreated('u3', 'b1b2c3d4-0000-4000-8000-000000000003'), topics.orders)
+  await eventually(async () => (inbox.mails.length >= 2 && sms.calls.length >= 1 ? true : undefined), 30_000, 'the confirmation')
+  t.match(inbox.mails[1]?.raw, /Hello Grace,/, 'the new name')
+  t.equal(sms.calls[0]?.to, '+4915100000004', 'the new phone')
+
+  await publish(updated(), topics.users)
+  await publish(orderCreated('u3', 'c1b2c3d4-0000-4000-8000-000000000003'), topics.orders)
+  await eventually(async () => (inbox.mails.length >= 3 ? true : undefined), 30_000, 'the second confirmation')
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal(sms.calls.length, 1, 'no SMS once the phone number is removed')
+})
+
 t.test('the same event delivered twice sends one email', async (t) => {
   const { service, topics, inbox, publish } = await setUp(t)
   await publish(registered('u2'), topics.users)

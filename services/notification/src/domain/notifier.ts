@@ -70,6 +70,12 @@ export class Notifier {
       await this.#notify(event, { _id: userId, email, name, phone: phone ?? null }, welcome(name), false)
       return
     }
+    if (isEvent(event, 'shop.user.profile_updated.v1')) {
+      // The same key (the user id) as the registration: Kafka hands them over in order.
+      const { userId, email, name, phone } = event.data
+      await this.#contacts.replaceOne({ _id: userId }, { email, name, phone: phone ?? null }, { upsert: true })
+      return
+    }
     if (isEvent(event, 'shop.order.created.v1')) {
       const contact = await this.#contact(event.data.userId)
       await this.#notify(event, contact, orderConfirmed(contact.name, event.data), true)

@@ -1,3 +1,4 @@
+import { createEvent } from '@polyshop/events'
 import { OUTBOX_PROJECTION_EXCLUDE, type OutboxFields, type OutboxWriter } from '@polyshop/outbox'
 import type { Collection, Db, Filter } from 'mongodb'
 
@@ -52,6 +53,39 @@ export class UserRepository {
       { $set: { ...set, updatedAt: new Date() } },
       { returnDocument: 'after', includeResultMetadata: false }
     )
+  }
+
+  /**
+   * Changes the profile and, in the same write, records its shop.user.profile_updated.v1 event
+   * with the contact details as they now are. Optimistic: the write applies only if nobody
+   * changed the user since it was read (then it reads again), so the event never describes a
+   * state that was not stored.
+   */
+  async updateProfile(
+    id: string,
+    change: { name?: string; phone?: string | null },
+    traceparent: string | undefined
+  ): Promise<UserDocument | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.findById(id)
+      if (current === null) return null
+      const updatedAt = new Date()
+      const next: UserDocument = { ...current, ...change, updatedAt }
+      const event = createEvent(
+        'shop.user.profile_updated.v1',
+        {
+          userId: id,
+          email: next.email,
+          name: next.name,
+          ...(next.phone === null ? {} : { phone: next.phone }),
+          updatedAt: { seconds: BigInt(Math.floor(updatedAt.getTime() / 1000)), nanos: (updatedAt.getTime() % 1000) * 1_000_000 }
+        },
+        { source: '/polyshop/user', key: id, ...(traceparent === undefined ? {} : { traceparent }) }
+      )
+      const result = await this.outbox.updateOne({ _id: id, updatedAt: current.updatedAt }, { $set: { ...change, updatedAt } }, [event], id)
+      if (result.matchedCount === 1) return next
+    }
+    throw new Error(`the profile of ${id} kept changing under five attempts to update it`)
   }
 
   /** Newest first; `after` is the (createdAt, id) of the last user of the previous page. */

@@ -42,10 +42,12 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     { onRequest: app.authenticate, schema: { body: UpdateMeBody, response: { 200: UserSchema, ...problemResponses(400, 401, 404) } } },
     async (request) => {
       const { name, phone } = request.body
-      const user = await users.update(request.identity?.userId ?? '', {
-        ...(name === undefined ? {} : { name: name.trim() }),
-        ...(phone === undefined ? {} : { phone })
-      })
+      // The notification service keeps contact details: the change reaches it as an event.
+      const user = await users.updateProfile(
+        request.identity?.userId ?? '',
+        { ...(name === undefined ? {} : { name: name.trim() }), ...(phone === undefined ? {} : { phone }) },
+        request.headers.traceparent as string | undefined
+      )
       if (user === null) throw errors.USER_NOT_FOUND('The signed-in user no longer exists.')
       return toPublicUser(user)
     }

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shop/events/v1/events.proto.
  */
 export const file_shop_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChtzaG9wL2V2ZW50cy92MS9ldmVudHMucHJvdG8SDnNob3AuZXZlbnRzLnYxIo8BCg5Vc2VyUmVnaXN0ZXJlZBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBG5hbWUYAyABKAkSEgoFcGhvbmUYBCABKAlIAIgBARIxCg1yZWdpc3RlcmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIICgZfcGhvbmUi4wEKDE9yZGVyQ3JlYXRlZBIQCghvcmRlcl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEicKBWl0ZW1zGAMgAygLMhguc2hvcC5vcmRlci52MS5PcmRlckl0ZW0SJAoFdG90YWwYBCABKAsyFS5zaG9wLmNvbW1vbi52MS5Nb25leRIxChBzaGlwcGluZ19hZGRyZXNzGAUgASgLMhcuc2hvcC5jb21tb24udjEuQWRkcmVzcxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoOT3JkZXJDYW5jZWxsZWQSEAoIb3JkZXJfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSJwoFaXRlbXMYBCADKAsyGC5zaG9wLm9yZGVyLnYxLk9yZGVySXRlbRIkCgV0b3RhbBgFIAEoCzIVLnNob3AuY29tbW9uLnYxLk1vbmV5EjAKDGNhbmNlbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiyAEKEk9yZGVyU3RhdHVzQ2hhbmdlZBIQCghvcmRlcl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEjMKD3ByZXZpb3VzX3N0YXR1cxgDIAEoDjIaLnNob3Aub3JkZXIudjEuT3JkZXJTdGF0dXMSKgoGc3RhdHVzGAQgASgOMhouc2hvcC5vcmRlci52MS5PcmRlclN0YXR1cxIuCgpjaGFuZ2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_shop_common_v1_address, file_shop_common_v1_money, file_shop_order_v1_order]);
+  fileDesc("ChtzaG9wL2V2ZW50cy92MS9ldmVudHMucHJvdG8SDnNob3AuZXZlbnRzLnYxIo8BCg5Vc2VyUmVnaXN0ZXJlZBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBG5hbWUYAyABKAkSEgoFcGhvbmUYBCABKAlIAIgBARIxCg1yZWdpc3RlcmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIICgZfcGhvbmUikAEKElVzZXJQcm9maWxlVXBkYXRlZBIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBG5hbWUYAyABKAkSEgoFcGhvbmUYBCABKAlIAIgBARIuCgp1cGRhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIICgZfcGhvbmUi4wEKDE9yZGVyQ3JlYXRlZBIQCghvcmRlcl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEicKBWl0ZW1zGAMgAygLMhguc2hvcC5vcmRlci52MS5PcmRlckl0ZW0SJAoFdG90YWwYBCABKAsyFS5zaG9wLmNvbW1vbi52MS5Nb25leRIxChBzaGlwcGluZ19hZGRyZXNzGAUgASgLMhcuc2hvcC5jb21tb24udjEuQWRkcmVzcxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLEAQoOT3JkZXJDYW5jZWxsZWQSEAoIb3JkZXJfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIOCgZyZWFzb24YAyABKAkSJwoFaXRlbXMYBCADKAsyGC5zaG9wLm9yZGVyLnYxLk9yZGVySXRlbRIkCgV0b3RhbBgFIAEoCzIVLnNob3AuY29tbW9uLnYxLk1vbmV5EjAKDGNhbmNlbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiyAEKEk9yZGVyU3RhdHVzQ2hhbmdlZBIQCghvcmRlcl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEjMKD3ByZXZpb3VzX3N0YXR1cxgDIAEoDjIaLnNob3Aub3JkZXIudjEuT3JkZXJTdGF0dXMSKgoGc3RhdHVzGAQgASgOMhouc2hvcC5vcmRlci52MS5PcmRlclN0YXR1cxIuCgpjaGFuZ2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_shop_common_v1_address, file_shop_common_v1_money, file_shop_order_v1_order]);
 
 /**
  * ce_type shop.user.registered.v1 on user.events, key = user id.
@@ -58,6 +58,48 @@ export type UserRegistered = Message<"shop.events.v1.UserRegistered"> & {
  */
 export const UserRegisteredSchema: GenMessage<UserRegistered> = /*@__PURE__*/
   messageDesc(file_shop_events_v1_events, 0);
+
+/**
+ * ce_type shop.user.profile_updated.v1 on user.events, key = user id: the contact details after
+ * a change of the profile (PATCH /users/me), so that services that keep them follow.
+ *
+ * @generated from message shop.events.v1.UserProfileUpdated
+ */
+export type UserProfileUpdated = Message<"shop.events.v1.UserProfileUpdated"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * Absent: the user has no phone number (any earlier one was removed).
+   *
+   * @generated from field: optional string phone = 4;
+   */
+  phone?: string | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 5;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message shop.events.v1.UserProfileUpdated.
+ * Use `create(UserProfileUpdatedSchema)` to create a new message.
+ */
+export const UserProfileUpdatedSchema: GenMessage<UserProfileUpdated> = /*@__PURE__*/
+  messageDesc(file_shop_events_v1_events, 1);
 
 /**
  * ce_type shop.order.created.v1 on order.events, key = order id.
@@ -101,7 +143,7 @@ export type OrderCreated = Message<"shop.events.v1.OrderCreated"> & {
  * Use `create(OrderCreatedSchema)` to create a new message.
  */
 export const OrderCreatedSchema: GenMessage<OrderCreated> = /*@__PURE__*/
-  messageDesc(file_shop_events_v1_events, 1);
+  messageDesc(file_shop_events_v1_events, 2);
 
 /**
  * ce_type shop.order.cancelled.v1 on order.events, key = order id.
@@ -145,7 +187,7 @@ export type OrderCancelled = Message<"shop.events.v1.OrderCancelled"> & {
  * Use `create(OrderCancelledSchema)` to create a new message.
  */
 export const OrderCancelledSchema: GenMessage<OrderCancelled> = /*@__PURE__*/
-  messageDesc(file_shop_events_v1_events, 2);
+  messageDesc(file_shop_events_v1_events, 3);
 
 /**
  * ce_type shop.order.status_changed.v1 on order.events, key = order id.
@@ -184,5 +226,5 @@ export type OrderStatusChanged = Message<"shop.events.v1.OrderStatusChanged"> & 
  * Use `create(OrderStatusChangedSchema)` to create a new message.
  */
 export const OrderStatusChangedSchema: GenMessage<OrderStatusChanged> = /*@__PURE__*/
-  messageDesc(file_shop_events_v1_events, 3);
+  messageDesc(file_shop_events_v1_events, 4);
 
