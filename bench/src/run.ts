@@ -35,7 +35,11 @@ export async function runBench(t: Teardown, options: BenchOptions): Promise<Benc
   log('starting the six services')
   const stack = await startWholeStack(t, {
     // Load from one address would otherwise hit the per-client limits at once.
-    env: { gateway: { RATE_LIMIT_PER_MINUTE: '1000000', ORDER_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_RATE_LIMIT_PER_MINUTE: '100000' } }
+    env: {
+      gateway: { RATE_LIMIT_PER_MINUTE: '1000000', ORDER_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_RATE_LIMIT_PER_MINUTE: '100000' },
+      // The load places many unpaid orders per signed-in client.
+      order: { MAX_UNPAID_ORDERS: '1000', MAX_HELD_UNITS: '100000' }
+    }
   })
   const pids = Object.fromEntries(Object.entries(stack.processes).map(([name, p]) => [name, p.child.pid ?? 0]))
   let users = 0

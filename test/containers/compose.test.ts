@@ -48,6 +48,11 @@ function removeProject(): void {
   }
 }
 t.teardown(async () => {
+  // A failure is explained by what the services logged: printed before they are gone.
+  if (!t.passing()) {
+    const { stdout } = await compose(['logs', '--tail', '60']).catch(() => ({ stdout: '' }))
+    console.error(`the services' last log lines:\n${stdout}`)
+  }
   // A clean stop first (each service drains on SIGTERM), then whatever is left.
   await compose(['down', '--volumes', '--timeout', '10']).catch(() => undefined)
   removeProject()

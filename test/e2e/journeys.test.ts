@@ -4,6 +4,7 @@ import { Code, createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
 import { InventoryService, OrderService } from '@polyshop/proto'
 import { ADMIN, eventually, grpcCode, startWholeStack } from '@polyshop/testkit'
+import { MongoClient } from 'mongodb'
 import t from 'tap'
 import { address, journeyClient, journeyTests } from './journey.js'
 
@@ -131,6 +132,22 @@ t.test('a profile change reaches the mails, and what a user writes stays inert t
     (await api('/api/v1/users/me', { method: 'PATCH', token: shopper.token, body: { name: 'Ada\r\nBcc: victim@example.com' } })).status,
     400,
     'a name with a line break is refused'
+  )
+  // The change travels as an event; the order's too, on another topic: order once it has arrived.
+  const notificationDb = new MongoClient(stack.databases.notification as string)
+  t.teardown(() => notificationDb.close())
+  await eventually(
+    async () =>
+      (
+        await notificationDb
+          .db()
+          .collection('contacts')
+          .findOne({ _id: shopper.userId as never })
+      )?.name?.startsWith('Grace') === true
+        ? true
+        : undefined,
+    30_000,
+    'the notification service to learn the new name'
   )
   const placed = await api('/api/v1/orders', {
     method: 'POST',

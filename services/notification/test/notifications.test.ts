@@ -96,7 +96,11 @@ t.test('a welcome mail, then an order confirmation by email and SMS with the rig
 })
 
 t.test('a profile update changes the name and the phone the next notifications use', async (t) => {
-  const { topics, inbox, sms, publish } = await setUp(t)
+  const { service, topics, inbox, sms, publish } = await setUp(t)
+  // Users and orders are different topics, consumed side by side: the order is sent once the
+  // change is applied (as it would be for a customer who changes the profile, then orders).
+  const handled = async (count: number) =>
+    await eventually(async () => (service.consumer.stats.handled >= count ? true : undefined), 30_000, `${count} events handled`)
   const updated = (phone?: string) =>
     createEvent(
       'shop.user.profile_updated.v1',
@@ -105,12 +109,14 @@ t.test('a profile update changes the name and the phone the next notifications u
     )
   await publish(registered('u3', '+4915100000003'), topics.users)
   await publish(updated('+4915100000004'), topics.users)
+  await handled(2)
   await publish(orderCreated('u3', 'b1b2c3d4-0000-4000-8000-000000000003'), topics.orders)
   await eventually(async () => (inbox.mails.length >= 2 && sms.calls.length >= 1 ? true : undefined), 30_000, 'the confirmation')
   t.match(inbox.mails[1]?.raw, /Hello Grace,/, 'the new name')
   t.equal(sms.calls[0]?.to, '+4915100000004', 'the new phone')
 
   await publish(updated(), topics.users)
+  await handled(4)
   await publish(orderCreated('u3', 'c1b2c3d4-0000-4000-8000-000000000003'), topics.orders)
   await eventually(async () => (inbox.mails.length >= 3 ? true : undefined), 30_000, 'the second confirmation')
   await new Promise((resolve) => setTimeout(resolve, 500))

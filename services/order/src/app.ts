@@ -45,7 +45,16 @@ export async function buildOrderService(options: OrderServiceOptions): Promise<O
     logger,
     ...(options.onOutboxCommit === undefined ? {} : { onCommit: options.onOutboxCommit })
   })
-  const orders = new Orders({ db, outbox, inventory: options.inventory, downstreamTimeoutMs: config.DOWNSTREAM_TIMEOUT_MS, logger })
+  const orders = new Orders({
+    db,
+    outbox,
+    inventory: options.inventory,
+    downstreamTimeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    logger,
+    unpaidTtlMs: config.UNPAID_ORDER_TTL_SECONDS * 1000,
+    maxUnpaidOrders: config.MAX_UNPAID_ORDERS,
+    maxHeldUnits: config.MAX_HELD_UNITS
+  })
   await orders.ensureIndexes()
 
   const verify = createAccessTokenVerifier({

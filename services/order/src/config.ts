@@ -23,6 +23,19 @@ export const OrderConfigSchema = Type.Object({
     minLength: 24,
     description: 'its secret, as listed in the user service SERVICE_CLIENTS (the product service serves reservations only with that token)'
   }),
+  UNPAID_ORDER_TTL_SECONDS: Type.Integer({
+    minimum: 60,
+    maximum: 30 * 86_400,
+    default: 1800,
+    description: 'seconds an order may stay unpaid before it is cancelled and its stock released'
+  }),
+  MAX_UNPAID_ORDERS: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: "a user's unpaid orders at most" }),
+  MAX_HELD_UNITS: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 100,
+    description: "units a user's unpaid orders may hold in all"
+  }),
   DOWNSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 60_000,

@@ -66,8 +66,10 @@ const service = await buildOrderService({
   isShuttingDown: () => shutdown.shuttingDown
 })
 
+// Every minute: stock still held by interrupted attempts, and unpaid orders past their time.
 const recovery = setInterval(() => {
   service.orders.recover().catch((error: unknown) => logger.warn({ err: error }, 'order recovery failed; will retry'))
+  service.orders.expireUnpaid().catch((error: unknown) => logger.warn({ err: error }, 'expiring unpaid orders failed; will retry'))
 }, 60_000)
 recovery.unref()
 

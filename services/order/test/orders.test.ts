@@ -63,16 +63,18 @@ t.test('100 concurrent CreateOrder calls with one idempotency key make one order
   )
 })
 
-t.test('200 concurrent orders against stock 50: exactly 50 confirmed, stock 0', async (t) => {
+t.test('200 concurrent orders from 200 customers against stock 50: exactly 50 confirmed, stock 0', async (t) => {
   const stack = await build(t)
   await stack.product.products.products.updateOne({ _id: 'headlamp' }, { $set: { stock: 50 } })
-  const client = stack.clientFor(stack.tokens.token(['customer']))
   const outcomes = await Promise.all(
     Array.from({ length: 200 }, (_, i) =>
-      client.createOrder({ items: [{ productId: 'headlamp', quantity: 1 }], shippingAddress: address, idempotencyKey: `k-${i}` }).then(
-        () => 'ok' as const,
-        (error: unknown) => ConnectError.from(error).code
-      )
+      stack
+        .clientFor(stack.tokens.token(['customer']))
+        .createOrder({ items: [{ productId: 'headlamp', quantity: 1 }], shippingAddress: address, idempotencyKey: `k-${i}` })
+        .then(
+          () => 'ok' as const,
+          (error: unknown) => ConnectError.from(error).code
+        )
     )
   )
   t.equal(outcomes.filter((o) => o === 'ok').length, 50)
@@ -157,4 +159,57 @@ t.test('no token, bad input: refused, and nothing stored or reserved', async (t)
   t.equal(await stack.db.collection('orders').countDocuments(), 0)
   t.equal((await stack.product.products.findById('beanie'))?.stock, 85)
   t.equal((await client.createOrder(good)).order?.status, OrderStatus.CONFIRMED, 'the key is still usable after refusals')
+})
+
+t.test('stock cannot be hoarded: unpaid orders expire and give their stock back; a user holds few unpaid orders', async (t) => {
+  const stack = await build(t)
+  const stock = async () => (await stack.product.products.findById('wool-socks'))?.stock
+  const initial = await stock()
+  const hoarder = stack.clientFor(stack.tokens.token(['customer']))
+  const admin = stack.clientFor(stack.tokens.token(['admin']))
+  const place = (client: typeof hoarder, key: string, quantity = 1) =>
+    client.createOrder({ items: [{ productId: 'wool-socks', quantity }], shippingAddress: address, idempotencyKey: key })
+
+  // At most 5 unpaid orders per user (the default), however they are sent.
+  const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => grpcCode(place(hoarder, `hoard-${i}`))))
+  t.equal(burst.filter((code) => code === undefined).length, 5, '5 of 12 parallel orders from one user are placed')
+  t.equal(burst.filter((code) => code === Code.FailedPrecondition).length, 7, 'the rest are refused (pay or cancel first)')
+  t.equal(await stock(), (initial ?? 0) - 5, 'and hold nothing')
+
+  // Paying one frees a place.
+  const { orders } = await hoarder.listOrders({})
+  const paid = orders[0]?.id ?? ''
+  await admin.updateOrderStatus({ orderId: paid, status: OrderStatus.PAID })
+  t.equal(await grpcCode(place(hoarder, 'after-paying')), undefined, 'after paying one, another can be placed')
+
+  // Units are capped too (100 by default), whatever the number of orders.
+  const bulk = stack.clientFor(stack.tokens.token(['customer']))
+  t.equal(await grpcCode(place(bulk, 'bulk-1', 60)), undefined)
+  t.equal(await grpcCode(place(bulk, 'bulk-2', 60)), Code.FailedPrecondition, '120 held units would pass the limit')
+
+  // 31 minutes later (the default is 30): every unpaid order is cancelled and its stock comes back, once.
+  const held = await stock()
+  const expired = await stack.order.orders.expireUnpaid(Date.now() + 31 * 60_000)
+  t.equal(expired, 6, 'the five unpaid, and the bulk order, expired; the paid one did not')
+  t.equal(await stock(), (held ?? 0) + 5 + 60, 'their units are back')
+  t.equal(await stack.order.orders.expireUnpaid(Date.now() + 31 * 60_000), 0, 'expiring again does nothing')
+  t.equal(await stock(), (held ?? 0) + 5 + 60, 'released once')
+  const after = await hoarder.listOrders({})
+  t.same(
+    after.orders.map((o) => o.status).sort(),
+    [
+      OrderStatus.PAID,
+      OrderStatus.CANCELLED,
+      OrderStatus.CANCELLED,
+      OrderStatus.CANCELLED,
+      OrderStatus.CANCELLED,
+      OrderStatus.CANCELLED
+    ].sort()
+  )
+  t.equal(
+    await stack.db.collection('orders').countDocuments({ status: 'CANCELLED', 'outbox.type': 'shop.order.cancelled.v1' }),
+    6,
+    'each with its cancellation event'
+  )
+  t.equal(await grpcCode(place(hoarder, 'after-expiry')), undefined, 'and the user may order again')
 })

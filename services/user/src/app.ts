@@ -14,7 +14,7 @@ import { Accounts } from './domain/accounts.js'
 import { DerivationGate } from './domain/derivation-gate.js'
 import { ServiceClients } from './domain/service-clients.js'
 import type { SigningKeys } from './domain/signing-keys.js'
-import { LoginFailures } from './repositories/login-failures.js'
+import { LoginThrottle } from './repositories/login-failures.js'
 import { RefreshTokenStore } from './repositories/refresh-tokens.js'
 import { RevocationStore } from './repositories/revocations.js'
 import { type UserDocument, UserRepository } from './repositories/users.js'
@@ -39,7 +39,7 @@ declare module 'fastify' {
     accounts: Accounts
     refreshTokens: RefreshTokenStore
     revocations: RevocationStore
-    loginFailures: LoginFailures
+    loginThrottle: LoginThrottle
     passwordDerivations: DerivationGate
   }
 }
@@ -91,13 +91,18 @@ export const userService = fp<UserServiceOptions>(
     const refreshTokens = new RefreshTokenStore(db, config.REFRESH_TOKEN_TTL_SECONDS)
     await users.ensureIndexes()
     await refreshTokens.ensureIndexes()
-    const loginFailures = new LoginFailures(db, config.LOGIN_MAX_FAILURES, config.LOGIN_FAILURE_WINDOW_SECONDS)
+    const loginThrottle = new LoginThrottle(db, {
+      maxPerClient: config.LOGIN_MAX_FAILURES,
+      maxPerAccount: config.LOGIN_MAX_ACCOUNT_FAILURES,
+      windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS
+    })
+    await loginThrottle.ensureIndexes()
     const derivations = new DerivationGate(config.PASSWORD_HASH_CONCURRENCY, config.PASSWORD_HASH_QUEUE)
     const accounts = new Accounts({
       users,
       refreshTokens,
       revocations,
-      loginFailures,
+      loginThrottle,
       keys,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
@@ -109,7 +114,7 @@ export const userService = fp<UserServiceOptions>(
     app.decorate('accounts', accounts)
     app.decorate('refreshTokens', refreshTokens)
     app.decorate('revocations', revocations)
-    app.decorate('loginFailures', loginFailures)
+    app.decorate('loginThrottle', loginThrottle)
     app.decorate('passwordDerivations', derivations)
 
     await app.register(healthRoutes, { checks: { mongodb: mongoPing(db) }, isShuttingDown: options.isShuttingDown ?? (() => false) })

@@ -59,7 +59,13 @@ export const UserConfigSchema = Type.Object({
     minimum: 1,
     maximum: 100,
     default: 5,
-    description: 'failed logins per account before it is throttled'
+    description: 'sign-in attempts per account and client per window; a success starts the count again'
+  }),
+  LOGIN_MAX_ACCOUNT_FAILURES: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 20,
+    description: 'sign-in attempts per account per window from clients that never signed in to it (its owner is not held by this)'
   }),
   LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 10, maximum: 86_400, default: 900, description: 'seconds' }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 100_000, default: 30, description: 'auth requests per client IP per minute' }),

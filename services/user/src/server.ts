@@ -46,8 +46,8 @@ if (config.ADMIN_EMAIL !== undefined && config.ADMIN_PASSWORD !== undefined) {
 
 // FerretDB has no TTL indexes: expired refresh tokens and login-failure windows go here.
 const cleanup = setInterval(() => {
-  Promise.all([app.refreshTokens.deleteExpired(), app.loginFailures.deleteExpired(), app.revocations.deleteExpired()]).catch(
-    (error: unknown) => logger.warn({ err: error }, 'could not delete expired refresh tokens, login failures or revocations')
+  Promise.all([app.refreshTokens.deleteExpired(), app.loginThrottle.deleteExpired(), app.revocations.deleteExpired()]).catch(
+    (error: unknown) => logger.warn({ err: error }, 'could not delete expired refresh tokens, sign-in attempts or revocations')
   )
 }, 3600_000)
 cleanup.unref()

@@ -102,6 +102,30 @@ t.test('repeated failures for one account are throttled, with Retry-After', asyn
   t.ok(Number(blocked.headers['retry-after']) > 0)
 })
 
+t.test('a guesser on other clients cannot lock the owner out, and parallel guesses cannot slip past the limits', async (t) => {
+  const { app } = await build(t, { PASSWORD_HASH_QUEUE: '200' })
+  await register(app, 'owner@example.com')
+  const login = (password: string, remoteAddress: string) =>
+    app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress, payload: { email: 'owner@example.com', password } })
+  t.equal((await login(PASSWORD, '192.0.2.10')).statusCode, 200, 'the owner signs in from her usual client')
+
+  // 50 wrong guesses at once from one client: exactly 5 password checks.
+  const burst = await Promise.all(Array.from({ length: 50 }, () => login('wrong guess 123', '198.51.100.1')))
+  const count = (answers: Array<{ statusCode: number }>, status: number) => answers.filter((a) => a.statusCode === status).length
+  t.equal(count(burst, 401), 5, '5 of 50 parallel guesses from one client were checked')
+  t.equal(count(burst, 429), 45, 'the other 45 were refused before any password check')
+  t.ok(Number(burst.find((a) => a.statusCode === 429)?.headers['retry-after']) > 0, 'with Retry-After')
+
+  // 60 guesses at once, each from its own address: 20 checked for the account in all (5 were above).
+  const spread = await Promise.all(Array.from({ length: 60 }, (_, i) => login('wrong guess 456', `203.0.113.${i + 1}`)))
+  t.equal(count(spread, 401), 15, 'the per-account limit (20, with the 5 above) holds across 60 addresses at once')
+  t.equal(count(spread, 429), 45)
+
+  t.equal((await login(PASSWORD, '192.0.2.10')).statusCode, 200, 'the owner still signs in from her client')
+  t.equal((await login(PASSWORD, '198.51.100.1')).statusCode, 429, 'the guessing client waits, even with the right password')
+  t.equal((await login(PASSWORD, '192.0.2.99')).statusCode, 429, 'a client never used for this account waits for the window')
+})
+
 t.test('auth routes are rate-limited per client IP', async (t) => {
   const { app } = await build(t, { RATE_LIMIT_PER_MINUTE: '3' })
   const statuses: number[] = []

@@ -47,6 +47,8 @@ const NEXT_STATUSES: Record<Status, Status[]> = {
   CANCELLED: []
 }
 const CANCELLABLE: Status[] = ['PENDING', 'CONFIRMED', 'PAID']
+/** Placed, holding stock, not paid yet: what expires and what the per-user limits count. */
+const UNPAID: Status[] = ['PENDING', 'CONFIRMED']
 
 export interface OrdersOptions {
   db: Db
@@ -54,6 +56,11 @@ export interface OrdersOptions {
   inventory: Client<typeof InventoryService>
   downstreamTimeoutMs: number
   logger: Logger
+  /** Unpaid orders are cancelled (their stock released) this long after they were placed. */
+  unpaidTtlMs: number
+  /** A user's unpaid orders, and the units they hold, at most (placing one more is refused). */
+  maxUnpaidOrders: number
+  maxHeldUnits: number
 }
 
 function invalid(message: string): ConnectError {
@@ -109,6 +116,8 @@ export class Orders {
   readonly #o: OrdersOptions
   /** Per order: FerretDB v1's conditional updates are not atomic (see @polyshop/keyed-mutex). */
   readonly #locks = new KeyedMutex()
+  /** Per user, while an order is placed: the unpaid-order limits are checked and kept together. */
+  readonly #userLocks = new KeyedMutex()
 
   constructor(options: OrdersOptions) {
     this.#o = options
@@ -120,6 +129,7 @@ export class Orders {
     await this.#orders.createIndex({ userId: 1, createdAt: -1, _id: -1 }, { name: 'by_user_newest' })
     await this.#orders.createIndex({ createdAt: -1, _id: -1 }, { name: 'newest' })
     await this.#orders.createIndex({ stockReleasePending: 1 }, { name: 'release_pending' })
+    await this.#orders.createIndex({ status: 1, createdAt: 1 }, { name: 'by_status_age' })
   }
 
   async create(identity: Identity, input: CreateOrderInput, traceparent?: string): Promise<OrderDocument> {
@@ -139,7 +149,10 @@ export class Orders {
     }
     let order: OrderDocument
     try {
-      order = await this.#place(identity, orderId, lines, shippingAddress, input.idempotencyKey, traceparent)
+      order = await this.#userLocks.run(identity.userId, async () => {
+        await this.#withinUnpaidLimits(identity.userId, lines)
+        return await this.#place(identity, orderId, lines, shippingAddress, input.idempotencyKey, traceparent)
+      })
     } catch (error) {
       // Nothing was stored: the key is free for a corrected retry; unless stock is still held,
       // in which case recover() finds the request and releases it first.
@@ -152,6 +165,33 @@ export class Orders {
       this.#o.logger.warn({ err: error, orderId }, 'order stored, claim not marked done')
     })
     return order
+  }
+
+  /**
+   * Stock cannot be hoarded: a user may hold at most maxUnpaidOrders unpaid orders and
+   * maxHeldUnits units in them. Expired ones do not count (expireUnpaid() cancels them soon).
+   */
+  async #withinUnpaidLimits(userId: string, lines: Array<{ quantity: number }>): Promise<void> {
+    const open = await this.#orders
+      .find(
+        { userId, status: { $in: UNPAID }, createdAt: { $gt: new Date(Date.now() - this.#o.unpaidTtlMs) } },
+        { projection: { items: 1 } }
+      )
+      .toArray()
+    if (open.length >= this.#o.maxUnpaidOrders) {
+      throw new ConnectError(
+        `you have ${open.length} unpaid orders, the most allowed: pay or cancel one before placing another`,
+        Code.FailedPrecondition
+      )
+    }
+    const held = open.reduce((sum, order) => sum + order.items.reduce((units, item) => units + item.quantity, 0), 0)
+    const asked = lines.reduce((sum, line) => sum + line.quantity, 0)
+    if (held + asked > this.#o.maxHeldUnits) {
+      throw new ConnectError(
+        `unpaid orders may hold ${this.#o.maxHeldUnits} units in all; you hold ${held} and asked for ${asked}: pay or cancel first`,
+        Code.FailedPrecondition
+      )
+    }
   }
 
   /** A repeat of a key: the same order for the same request, a refusal for another. */
@@ -313,27 +353,59 @@ export class Orders {
       if (!CANCELLABLE.includes(order.status)) {
         throw new ConnectError(`a ${order.status.toLowerCase()} order can no longer be cancelled`, Code.FailedPrecondition)
       }
-      const now = new Date()
-      const event = createEvent(
-        'shop.order.cancelled.v1',
-        {
-          orderId,
-          userId: order.userId,
-          reason,
-          items: order.items.map((item) => ({ ...item, unitPrice: moneyToProto(item.unitPrice) })),
-          total: moneyToProto(order.total),
-          cancelledAt: timestampFromDate(now)
-        },
-        this.#eventOptions(orderId, traceparent)
-      )
-      const updated = await this.#o.outbox.findOneAndUpdate(
-        { _id: orderId, status: order.status },
-        { $set: { status: 'CANCELLED', updatedAt: now, stockReleasePending: true } },
-        [event]
-      )
+      const updated = await this.#cancelStored(order, reason, traceparent)
       if (updated === null) throw new ConnectError('the order changed meanwhile; retry', Code.Aborted)
-      return (await this.#releaseOrFlag(orderId)) ? { ...updated, stockReleasePending: false } : updated
+      return updated
     })
+  }
+
+  /**
+   * Cancels unpaid orders placed more than unpaidTtlMs ago and gives their stock back (with
+   * their shop.order.cancelled.v1 event, like any cancellation). Run periodically; returns how
+   * many it cancelled. An order paid meanwhile is left alone (the write is conditional).
+   */
+  async expireUnpaid(now = Date.now(), batch = 100): Promise<number> {
+    const reason = `not paid within ${Math.round(this.#o.unpaidTtlMs / 60_000)} minutes`
+    const due = await this.#orders
+      .find({ status: { $in: UNPAID }, createdAt: { $lte: new Date(now - this.#o.unpaidTtlMs) } })
+      .sort({ createdAt: 1 })
+      .limit(batch)
+      .toArray()
+    let expired = 0
+    for (const stale of due) {
+      await this.#locks.run(stale._id, async () => {
+        const order = await this.#orders.findOne({ _id: stale._id })
+        if (order === null || !UNPAID.includes(order.status)) return
+        if ((await this.#cancelStored(order, reason)) !== null) expired++
+      })
+    }
+    if (expired > 0) this.#o.logger.info({ expired }, 'unpaid orders expired; their stock is released')
+    return expired
+  }
+
+  /** The cancellation write (status, event, stock release) of an order as it was read; null if it changed meanwhile. */
+  async #cancelStored(order: OrderDocument, reason: string, traceparent?: string): Promise<OrderDocument | null> {
+    const orderId = order._id
+    const now = new Date()
+    const event = createEvent(
+      'shop.order.cancelled.v1',
+      {
+        orderId,
+        userId: order.userId,
+        reason,
+        items: order.items.map((item) => ({ ...item, unitPrice: moneyToProto(item.unitPrice) })),
+        total: moneyToProto(order.total),
+        cancelledAt: timestampFromDate(now)
+      },
+      this.#eventOptions(orderId, traceparent)
+    )
+    const updated = await this.#o.outbox.findOneAndUpdate(
+      { _id: orderId, status: order.status },
+      { $set: { status: 'CANCELLED', updatedAt: now, stockReleasePending: true } },
+      [event]
+    )
+    if (updated === null) return null
+    return (await this.#releaseOrFlag(orderId)) ? { ...updated, stockReleasePending: false } : updated
   }
 
   async updateStatus(identity: Identity, orderId: string, status: Status, traceparent?: string): Promise<OrderDocument> {

@@ -3,7 +3,7 @@ import { createEvent } from '@polyshop/events'
 import { createSigner } from 'fast-jwt'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
-import type { LoginFailures } from '../repositories/login-failures.js'
+import type { LoginThrottle } from '../repositories/login-failures.js'
 import type { RefreshTokenStore } from '../repositories/refresh-tokens.js'
 import type { RevocationStore } from '../repositories/revocations.js'
 import { isDuplicateKey, normalizeEmail, type Role, type UserDocument, type UserRepository } from '../repositories/users.js'
@@ -35,7 +35,7 @@ export interface AccountsOptions {
   refreshTokens: RefreshTokenStore
   /** Where ended sessions and accounts are recorded for every service's verifier. */
   revocations: RevocationStore
-  loginFailures: LoginFailures
+  loginThrottle: LoginThrottle
   keys: SigningKeys
   issuer: string
   audience: string
@@ -125,23 +125,24 @@ export class Accounts {
   }
 
   /**
-   * Wrong password and unknown email fail alike (same error, same work); repeated failures
-   * for one account are throttled whatever IP they come from.
+   * Wrong password and unknown email fail alike (same error, same work). Guessing is throttled
+   * per account and client, and per account for clients that never signed in to it — so the
+   * owner's own client still gets in (see LoginThrottle). `client`: the caller's address.
    */
-  async login(email: string, password: string): Promise<AuthPayload> {
+  async login(email: string, password: string, client: string): Promise<AuthPayload> {
     const account = normalizeEmail(email)
-    const retryAfter = await this.#o.loginFailures.retryAfterSeconds(account)
-    if (retryAfter > 0)
-      throw errors.TOO_MANY_ATTEMPTS(`Too many failed sign-ins for this account; try again in ${retryAfter} seconds.`, { retryAfter })
+    const permit = await this.#o.loginThrottle.begin(account, client)
+    if (!permit.allowed) {
+      const retryAfter = permit.retryAfterSeconds
+      throw errors.TOO_MANY_ATTEMPTS(`Too many sign-in attempts for this account; try again in ${retryAfter} seconds.`, { retryAfter })
+    }
     const user = await this.#o.users.findByEmail(email)
     this.#decoyHash ??= this.#o.derivations.run(() => hashPassword(randomBytes(16).toString('hex'), this.#o.password))
     const stored = user?.passwordHash ?? (await this.#decoyHash)
     const check = await this.#o.derivations.run(() => verifyPassword(password, stored, this.#o.password))
-    if (user === null || !check.matches) {
-      await this.#o.loginFailures.record(account)
-      throw errors.INVALID_CREDENTIALS('The email or the password is wrong.')
-    }
-    await this.#o.loginFailures.clear(account)
+    // A failure keeps its slots: it counts until its window ends.
+    if (user === null || !check.matches) throw errors.INVALID_CREDENTIALS('The email or the password is wrong.')
+    await this.#o.loginThrottle.succeeded(permit.ticket)
     if (user.disabled) throw errors.ACCOUNT_DISABLED('This account has been disabled.')
     if (check.needsRehash) {
       await this.#o.users.update(user._id, {

@@ -29,7 +29,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       config: { rateLimit },
       schema: { body: LoginBody, response: { 200: AuthPayloadSchema, ...problemResponses(400, 401, 403, 429, 503) } }
     },
-    async (request) => accounts.login(request.body.email, request.body.password)
+    async (request) => accounts.login(request.body.email, request.body.password, request.ip)
   )
 
   app.post(
