@@ -14,6 +14,7 @@ import {
   ensureControlPlane,
   ensureGoTool,
   ensureRealNodeParts,
+  ensureSchemathesis,
   ensureStandInImages,
   ensureStrimziCrds,
   removeRealNodes,
@@ -124,6 +125,9 @@ async function main(): Promise<number> {
   // The storefront is tested in Debian's chromium (test/e2e/storefront.test.ts).
   console.log('\n▶ browser')
   console.log(`  ${ensureChromium((line) => console.log(`  ${line}`))}`)
+  // The REST and GraphQL APIs are fuzzed by schemathesis (test/e2e/fuzz.test.ts), from PyPI once.
+  console.log('\n▶ fuzzer')
+  console.log(`  ${ensureSchemathesis((line) => console.log(`  ${line}`))}`)
 
   const profile = stackProfile('test')
   const external = Boolean(process.env.KAFKA_BROKERS) && Boolean(process.env.MONGODB_URL)

@@ -47,6 +47,7 @@ export {
   removeRealNodes,
   startRealNode
 } from './real-node.js'
+export { ensureSchemathesis, SCHEMATHESIS_VERSION } from './schemathesis.js'
 export { POLYSHOP_TOPICS, type StackEndpoints, type StackProfile, stackProfile, stackStatus, startStack, stopStack } from './stack.js'
 export { composeImages, ensureStandInImages, type StandInImages } from './stand-in-images.js'
 export { ensureStrimziCrds, findJava, STRIMZI_VERSION } from './strimzi.js'

@@ -4,6 +4,19 @@ import mercurius, { type MercuriusContext } from 'mercurius'
 
 const INTERNAL_MESSAGE = 'Something went wrong on our side; please retry.'
 
+/**
+ * The kind of a coded error in the words GraphQL servers commonly use (Spring GraphQL's
+ * ErrorType), beside polyshop's own `code`: generic clients and tools tell a refused request
+ * from a failure of ours without knowing polyshop's codes.
+ */
+function classification(status: number): string {
+  if (status === 401) return 'UNAUTHORIZED'
+  if (status === 403) return 'FORBIDDEN'
+  if (status === 404) return 'NOT_FOUND'
+  if (status >= 500) return status === 503 ? 'UNAVAILABLE' : 'INTERNAL_ERROR'
+  return 'BAD_REQUEST'
+}
+
 /** What a client may see of a resolver's error: its own words and code for a ProblemError, nothing of anything else. */
 function publicError(error: GraphQLError, log: { error: (object: object, message: string) => void }): GraphQLError {
   const original = error.originalError
@@ -16,7 +29,7 @@ function publicError(error: GraphQLError, log: { error: (object: object, message
     return new GraphQLError(original.detail ?? original.title, {
       nodes: error.nodes,
       path: error.path,
-      extensions: { code: original.code, status: original.status, ...original.extensions }
+      extensions: { code: original.code, status: original.status, classification: classification(original.status), ...original.extensions }
     })
   }
   if (original instanceof mercurius.ErrorWithProps) return error

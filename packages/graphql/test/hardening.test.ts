@@ -128,7 +128,7 @@ t.test('introspection is off unless enabled', async (t) => {
 t.test('errors carry a code; a problem keeps its words, anything else says nothing of internals', async (t) => {
   const ask = await server(t)
   const refused = await ask('{ refused }')
-  t.same(refused.body.errors?.[0]?.extensions, { code: 'TST_OUT_OF_STOCK', status: 409 })
+  t.same(refused.body.errors?.[0]?.extensions, { code: 'TST_OUT_OF_STOCK', status: 409, classification: 'BAD_REQUEST' })
   t.equal(refused.body.errors?.[0]?.message, 'Only 2 left.')
   const broken = await ask('{ broken }')
   t.equal(broken.body.errors?.[0]?.extensions.code, 'INTERNAL')

@@ -15,7 +15,13 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' }
 )
 
+/** A problem response as route schemas and the OpenAPI document describe it: served as application/problem+json. */
+export const ProblemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: ProblemSchema } }
+} as const
+
 /** Response schemas for the problem statuses a route can answer with: `...problemResponses(400, 404)`. */
 export function problemResponses<const Codes extends readonly number[]>(...codes: Codes) {
-  return Object.fromEntries(codes.map((code) => [code, ProblemSchema])) as Record<Codes[number], typeof ProblemSchema>
+  return Object.fromEntries(codes.map((code) => [code, ProblemResponse])) as Record<Codes[number], typeof ProblemResponse>
 }

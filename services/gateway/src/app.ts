@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { authentication, createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
 import { graphqlHardeningFromConfig } from '@polyshop/graphql'
-import { healthRoutes, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useStrictValidation } from '@polyshop/lifecycle'
+import { healthRoutes, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useMethodNotAllowed, useStrictValidation } from '@polyshop/lifecycle'
 import { metrics, metricsRoute } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
 import { Health, HealthCheckResponse_ServingStatus } from '@polyshop/proto'
@@ -73,6 +73,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   }).withTypeProvider<TypeBoxTypeProvider>()
   const root = app as unknown as FastifyInstance
   useStrictValidation(root)
+  // A known path with a method it does not take: 405 with Allow, not 404.
+  useMethodNotAllowed(root, 'GW')
   // Echo the request id, so a client's bug report names the log lines of every service involved.
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)

@@ -115,7 +115,7 @@ t.test("the recommendation service's refusals pass on as they were said; its out
       await gateway.app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ similarProducts(productId: "a b") { score } }' } })
     ).json()
   answer = { data: null, errors: [{ message: 'Invalid request.', extensions: { code: 'PRD_VALIDATION', status: 400 } }] }
-  t.same((await ask()).errors[0].extensions, { code: 'PRD_VALIDATION', status: 400 })
+  t.same((await ask()).errors[0].extensions, { code: 'PRD_VALIDATION', status: 400, classification: 'BAD_REQUEST' })
   answer = {
     data: null,
     errors: [{ message: 'The product service is unavailable', extensions: { code: 'REC_UPSTREAM_UNAVAILABLE', status: 503 } }]
@@ -123,4 +123,27 @@ t.test("the recommendation service's refusals pass on as they were said; its out
   t.equal((await ask()).errors[0].extensions.code, 'GW_UPSTREAM_UNAVAILABLE')
   answer = { data: null, errors: [{ message: 'boom', extensions: { code: 'INTERNAL' } }] }
   t.equal((await ask()).errors[0].extensions.code, 'GW_UPSTREAM_FAILED')
+})
+
+t.test('a known path with a method it does not take is 405 with Allow; errors are documented as problem+json', async (t) => {
+  const gateway = await build(t)
+  for (const [method, url, allow] of [
+    ['TRACE', '/api/v1/categories', 'GET, HEAD'],
+    ['DELETE', '/api/v1/orders', 'GET, HEAD, POST'],
+    ['PUT', '/api/v1/products/abc', 'DELETE, GET, HEAD, PATCH'],
+    ['POST', '/healthz', 'GET, HEAD']
+  ] as const) {
+    const answer = await gateway.app.inject({ method: method as 'GET', url })
+    t.equal(answer.statusCode, 405, `${method} ${url}`)
+    t.equal(answer.headers.allow, allow, `Allow: ${allow}`)
+    t.equal(answer.headers['content-type'], 'application/problem+json; charset=utf-8')
+    t.equal(answer.json().code, 'GW_METHOD_NOT_ALLOWED')
+  }
+  t.equal((await gateway.app.inject({ method: 'GET', url: '/api/v1/nothing-here' })).statusCode, 404, 'an unknown path stays 404')
+
+  const document = (await gateway.app.inject({ url: '/docs/json' })).json()
+  const problem = document.paths['/api/v1/products/{id}'].get.responses['404'].content
+  t.same(Object.keys(problem), ['application/problem+json'], 'problems are documented as application/problem+json')
+  t.notOk(document.paths['/graphql'], 'GraphQL is described by its schema, not as opaque routes')
+  t.equal(document.paths['/api/v1/auth/logout'].post.requestBody.required, false, "logout's body may be left out")
 })

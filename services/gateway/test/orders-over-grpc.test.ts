@@ -148,7 +148,7 @@ t.test('GraphQL answers from the same clients: errors carry codes, order items l
   t.match(productCalls[0], /ids=(tea%2Cpot|pot%2Ctea)/)
 
   const missing = await ask('{ order(id: "o-2") { id } }', `Bearer ${token}`)
-  t.same(missing.errors[0].extensions, { code: 'ORD_NOT_FOUND', status: 404, grpcStatus: 'NOT_FOUND' })
+  t.same(missing.errors[0].extensions, { code: 'ORD_NOT_FOUND', status: 404, classification: 'NOT_FOUND', grpcStatus: 'NOT_FOUND' })
   const anonymous = await ask('{ orders { items { id } } }')
   t.equal(anonymous.errors[0].extensions.code, 'GW_UNAUTHENTICATED')
   const badToken = await ask('{ recommendations { score } }', 'Bearer nonsense')

@@ -51,7 +51,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<OrderRoutesOptions> = async 
         ...tagged,
         summary: "The caller's orders, newest first (admins: everyone's with allUsers=true)",
         querystring: ListOrdersQuery,
-        response: { 200: OrderPageSchema, ...problemResponses(400, 401, 503, 504) }
+        response: { 200: OrderPageSchema, ...problemResponses(400, 401, 403, 503, 504) }
       }
     },
     async (request) => orders.list(request.query, forwardedHeaders(request))

@@ -32,7 +32,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
         ...products,
         summary: 'Search and browse the catalog (keyset pages: pass nextCursor back as cursor)',
         querystring: ProductQuery,
-        response: { 200: ProductPageSchema, ...problemResponses(400) }
+        response: { 200: ProductPageSchema, ...problemResponses(400, 401) }
       }
     },
     forward
