@@ -493,3 +493,36 @@ t.test('the Dockerfile installs from every workspace manifest and runs the teste
   const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
   for (const entry of ['**/node_modules', '**/dist', '.git']) t.match(ignore, entry)
 })
+
+t.test('each service has a MongoDB user of its own, allowed only its own database', async (t) => {
+  const { objects } = render()
+  const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name.endsWith('-mongodb'))
+  const withData = ['user', 'product', 'order', 'recommendation', 'notification']
+  t.same(
+    Object.keys(secret?.stringData ?? {}).sort(),
+    ['replica-set-key', 'root-password', ...withData.map((service) => `${service}-password`)].sort(),
+    'a password per service, no shared one'
+  )
+  const users = new Set<string>()
+  for (const workload of workloads(objects).filter((w) => w.object.kind === 'Deployment')) {
+    const service = component(workload.labels)
+    const env = workload.pod.containers[0]?.env ?? []
+    const url = env.find((e) => e.name === 'MONGODB_URL')?.value
+    if (!withData.includes(service)) {
+      t.equal(url, undefined, `${service} gets no database`)
+      continue
+    }
+    const password = env.find((e) => e.name === 'MONGODB_PASSWORD')?.valueFrom as { secretKeyRef: { key: string } }
+    t.equal(password.secretKeyRef.key, `${service}-password`, `${service} reads only its own password`)
+    const parsed = new URL(url?.replace('$(MONGODB_PASSWORD)', 'x') ?? '')
+    t.equal(parsed.username, `polyshop-${service}`)
+    t.equal(parsed.pathname, `/polyshop_${service}`)
+    t.equal(parsed.searchParams.get('authSource'), `polyshop_${service}`, 'the user lives in its own database')
+    users.add(parsed.username)
+  }
+  t.equal(users.size, withData.length, 'no two services share a user')
+  const init = objects.find((o) => o.kind === 'Job' && o.metadata.name.includes('-mongodb-init'))
+  const script = JSON.stringify(init?.spec)
+  t.match(script, /role: 'readWrite', db: database/, 'the init Job grants readWrite on the one database')
+  t.notMatch(script, /APP_PASSWORD/, 'and creates no shared user')
+})

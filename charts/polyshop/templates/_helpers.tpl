@@ -180,10 +180,11 @@ seccompProfile:
 {{- if and $wiring.mongodb $root.Values.mongodb.enabled }}
 - name: MONGODB_PASSWORD
   valueFrom:
-    secretKeyRef: { name: {{ include "polyshop.mongodbSecretName" $root }}, key: app-password }
+    secretKeyRef: { name: {{ include "polyshop.mongodbSecretName" $root }}, key: {{ .component }}-password }
 # Kubernetes expands $(MONGODB_PASSWORD) from the variable above; the password is alphanumeric.
+# The service's own user, defined in and allowed only its own database.
 - name: MONGODB_URL
-  value: {{ printf "mongodb://polyshop:$(MONGODB_PASSWORD)@%s/polyshop_%s?replicaSet=rs0&authSource=admin" (include "polyshop.mongodbHosts" $root) .component | quote }}
+  value: {{ printf "mongodb://polyshop-%s:$(MONGODB_PASSWORD)@%s/polyshop_%s?replicaSet=rs0&authSource=polyshop_%s" .component (include "polyshop.mongodbHosts" $root) .component .component | quote }}
 {{- else if $wiring.mongodb }}
 - name: MONGODB_URL
   valueFrom:
