@@ -205,22 +205,17 @@ export function uniqueDatabaseUrl(prefix: string): string {
 export function testTokens(issuer = 'polyshop-user', audience = 'polyshop', serviceAudience = 'polyshop-internal') {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const kid = toPublicJwk(privateKey).kid
-  const sign = createSigner({
-    key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    algorithm: 'ES256',
-    kid,
-    iss: issuer,
-    aud: audience,
-    expiresIn: 600_000
-  })
-  const signService = createSigner({
-    key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-    algorithm: 'ES256',
-    kid,
-    iss: issuer,
-    aud: serviceAudience,
-    expiresIn: 600_000
-  })
+  const signerFor = (aud: string) =>
+    createSigner({
+      key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      algorithm: 'ES256',
+      kid,
+      iss: issuer,
+      aud,
+      expiresIn: 600_000
+    })
+  const sign = signerFor(audience)
+  const signService = signerFor(serviceAudience)
   const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString()
   const resolveKey: PublicKeyResolver = async (id) => (id === kid ? publicPem : undefined)
   const serviceToken = (name: string) => signService({ sub: serviceSubject(name), roles: [SERVICE_ROLE], jti: randomUUID() })

@@ -30,6 +30,8 @@ export interface Stack {
   /** An OrderService client acting as the user with that token. */
   clientFor: (token: string) => Client<typeof OrderService>
   tokens: ReturnType<typeof testTokens>
+  /** The product service's InventoryService, as the order service calls it. */
+  inventory: Client<typeof InventoryService>
 }
 
 export async function build(t: Test): Promise<Stack> {
@@ -53,16 +55,11 @@ export async function build(t: Test): Promise<Stack> {
     DOWNSTREAM_TIMEOUT_MS: '60000',
     SERVICE_CLIENT_SECRET: 'not-used-the-test-signs-its-own-token'
   })
-  const order = await buildOrderService({
-    config,
-    db,
-    logger,
-    resolveKey: tokens.resolveKey,
-    inventory: createClient(
-      InventoryService,
-      createGrpcTransport({ baseUrl: inventoryUrl, interceptors: [serviceTokenInterceptor(tokens.serviceTokens('order'))] })
-    )
-  })
+  const inventory = createClient(
+    InventoryService,
+    createGrpcTransport({ baseUrl: inventoryUrl, interceptors: [serviceTokenInterceptor(tokens.serviceTokens('order'))] })
+  )
+  const order = await buildOrderService({ config, db, logger, resolveKey: tokens.resolveKey, inventory })
   t.teardown(() => order.http.close())
   const orderUrl = await serve(t, order.grpc)
   const transport = createGrpcTransport({ baseUrl: orderUrl })
@@ -70,6 +67,7 @@ export async function build(t: Test): Promise<Stack> {
     db,
     product,
     order,
+    inventory,
     orderUrl,
     tokens,
     clientFor: (token) =>

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { fromKafkaMessage } from '@polyshop/events'
-import { OutboxRelay } from '@polyshop/outbox'
+import { OutboxRelay, OutboxWriter } from '@polyshop/outbox'
 import { OrderStatus } from '@polyshop/proto'
 import { consumeTopic, eventually, grpcCode, testKafka, testLogger } from '@polyshop/testkit'
+import { MongoNetworkError } from 'mongodb'
 import t from 'tap'
+import type { OrderDocument } from '../src/domain/order-document.js'
+import { Orders } from '../src/domain/orders.js'
 import { address, build } from './helper.js'
 
 t.test('an order takes names and prices from the catalog, reserves stock, and yields one order.created event', async (t) => {
@@ -212,4 +215,52 @@ t.test('stock cannot be hoarded: unpaid orders expire and give their stock back;
     'each with its cancellation event'
   )
   t.equal(await grpcCode(place(hoarder, 'after-expiry')), undefined, 'and the user may order again')
+})
+
+t.test('an order write whose acknowledgement is lost keeps its stock: recovery decides, not the failed call', async (t) => {
+  const stack = await build(t)
+  const logger = testLogger().logger
+  const real = new OutboxWriter<OrderDocument>({ db: stack.db, collection: 'orders', logger })
+  // The write reaches the database only after the caller has given up on it (a reply lost to a
+  // network fault, the write applied late): what the order service must not take for "not stored".
+  let landed: Promise<unknown> = Promise.resolve()
+  const lossy = Object.create(real) as OutboxWriter<OrderDocument>
+  lossy.insertOne = async (document, events) => {
+    landed = new Promise((resolve) => setTimeout(resolve, 300)).then(() => real.insertOne(document, events))
+    throw new MongoNetworkError('connection reset while waiting for the reply')
+  }
+  const orders = new Orders({
+    db: stack.db,
+    outbox: lossy,
+    inventory: stack.inventory,
+    downstreamTimeoutMs: 5000,
+    logger,
+    unpaidTtlMs: 1_800_000,
+    maxUnpaidOrders: 5,
+    maxHeldUnits: 100
+  })
+  await orders.ensureIndexes()
+  const identity = {
+    userId: randomUUID(),
+    roles: ['customer'],
+    tokenId: 'j',
+    token: 't',
+    expiresAt: new Date(Date.now() + 60_000),
+    issuedAt: new Date()
+  }
+  const stock = async () => (await stack.product.products.findById('enamel-mug'))?.stock
+  const before = await stock()
+  const input = { items: [{ productId: 'enamel-mug', quantity: 2 }], shippingAddress: address, idempotencyKey: 'lost-ack' }
+
+  t.equal(await grpcCode(orders.create(identity, input)), Code.Unavailable, 'the caller hears "retry"')
+  await landed
+  const stored = await stack.db.collection('orders').findOne({ idempotencyKey: 'lost-ack' })
+  t.ok(stored, 'the order was stored after all')
+  t.equal(await stock(), (before ?? 0) - 2, 'and its stock is still held for it')
+
+  await orders.recover(0)
+  t.equal(await stock(), (before ?? 0) - 2, 'recovery finds the order and keeps its stock')
+  const retried = await orders.create(identity, input)
+  t.equal(retried._id, stored?._id, 'a retry with the same key gets that order')
+  t.equal(await stock(), (before ?? 0) - 2, 'reserved once')
 })

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { build, listenGrpc, serviceTokenFor, tokenFor } from './helper.js'
 
 const protoRoot = fileURLToPath(new URL('../../../proto', import.meta.url))
@@ -33,7 +33,8 @@ function call<T>(client: grpc.Client, method: string, request: object, token: st
   })
 }
 
-t.test('a @grpc/grpc-js client talks to the connect-node server over HTTP/2', async (t) => {
+/** The product service on a real port, with @grpc/grpc-js clients of its two gRPC services. */
+async function grpcJsClients(t: Test) {
   const service = await build(t)
   const address = (await listenGrpc(t, service)).replace('http://', '')
   const inventory = new loaded.shop.inventory.v1.InventoryService(address, grpc.credentials.createInsecure())
@@ -42,6 +43,11 @@ t.test('a @grpc/grpc-js client talks to the connect-node server over HTTP/2', as
     inventory.close()
     health.close()
   })
+  return { service, inventory, health }
+}
+
+t.test('a @grpc/grpc-js client talks to the connect-node server over HTTP/2', async (t) => {
+  const { service, inventory, health } = await grpcJsClients(t)
 
   const products = await call<{ products: Array<{ id: string; price: { amount: string; currency: string }; stock: number }> }>(
     inventory,
@@ -77,14 +83,7 @@ t.test('a @grpc/grpc-js client talks to the connect-node server over HTTP/2', as
 })
 
 t.test('InventoryService serves the order service only: no token, a user token or another service is refused', async (t) => {
-  const service = await build(t)
-  const address = (await listenGrpc(t, service)).replace('http://', '')
-  const inventory = new loaded.shop.inventory.v1.InventoryService(address, grpc.credentials.createInsecure())
-  const health = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure())
-  t.teardown(() => {
-    inventory.close()
-    health.close()
-  })
+  const { service, inventory, health } = await grpcJsClients(t)
   const stock = async () => (await service.products.findById('wool-socks'))?.stock
   const before = await stock()
   const reserve = (token: string) =>

@@ -283,16 +283,16 @@ export class Orders {
     try {
       await this.#o.outbox.insertOne(order, [event])
     } catch (error) {
-      // The write may have been applied although the reply was lost.
+      // The write may have been applied although the reply was lost — or may still be applied:
+      // a write on its way to the server can land after a read that does not see it. Releasing
+      // the stock now could leave a stored order with nothing held for it, so the claim stays
+      // "processing" and recover() decides once the write can no longer land (the order exists:
+      // done; it does not: release). A retry with the same key waits for that outcome.
       const stored = await this.#orders.findOne({ _id: orderId }).catch(() => null)
       if (stored !== null) return stored
-      this.#o.logger.error({ err: error, orderId }, 'order not stored after its stock was reserved; releasing the stock')
-      const released = await this.#o.inventory.releaseStock({ orderId }, call).then(
-        () => true,
-        () => false
-      )
-      const failure = new ConnectError('the order could not be stored; retry', Code.Unavailable)
-      if (!released) stockStillHeld.add(failure)
+      this.#o.logger.error({ err: error, orderId }, 'order not confirmed stored after its stock was reserved; recovery will decide')
+      const failure = new ConnectError('the order could not be confirmed stored; retry with the same idempotency key', Code.Unavailable)
+      stockStillHeld.add(failure)
       throw failure
     }
     return order

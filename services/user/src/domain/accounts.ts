@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createEvent } from '@polyshop/events'
-import { createSigner } from 'fast-jwt'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
 import type { LoginThrottle } from '../repositories/login-failures.js'
@@ -9,7 +8,7 @@ import type { RevocationStore } from '../repositories/revocations.js'
 import { isDuplicateKey, normalizeEmail, type Role, type UserDocument, type UserRepository } from '../repositories/users.js'
 import type { DerivationGate } from './derivation-gate.js'
 import { hashPassword, passwordPolicyViolation, type ScryptParameters, verifyPassword } from './passwords.js'
-import type { SigningKeys } from './signing-keys.js'
+import { type SigningKeys, tokenSigner } from './signing-keys.js'
 
 /** What clients see of a user: never the password hash or outbox internals. */
 export interface PublicUser {
@@ -67,13 +66,10 @@ export class Accounts {
 
   constructor(options: AccountsOptions) {
     this.#o = options
-    this.#sign = createSigner({
-      key: options.keys.current.privateKeyPem,
-      algorithm: 'ES256',
-      kid: options.keys.current.kid,
-      iss: options.issuer,
-      aud: options.audience,
-      expiresIn: options.accessTokenTtlSeconds * 1000
+    this.#sign = tokenSigner(options.keys, {
+      issuer: options.issuer,
+      audience: options.audience,
+      ttlSeconds: options.accessTokenTtlSeconds
     })
   }
 

@@ -1,8 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { SERVICE_ROLE, serviceSubject } from '@polyshop/auth'
-import { createSigner } from 'fast-jwt'
 import { errors } from '../errors.js'
-import type { SigningKeys } from './signing-keys.js'
+import { type SigningKeys, tokenSigner } from './signing-keys.js'
 
 export interface ServiceToken {
   accessToken: string
@@ -51,14 +50,7 @@ export class ServiceClients {
   constructor(options: ServiceClientsOptions) {
     this.#clients = parseServiceClients(options.clients)
     this.#ttlSeconds = options.ttlSeconds
-    this.#sign = createSigner({
-      key: options.keys.current.privateKeyPem,
-      algorithm: 'ES256',
-      kid: options.keys.current.kid,
-      iss: options.issuer,
-      aud: options.audience,
-      expiresIn: options.ttlSeconds * 1000
-    })
+    this.#sign = tokenSigner(options.keys, { issuer: options.issuer, audience: options.audience, ttlSeconds: options.ttlSeconds })
   }
 
   get names(): string[] {

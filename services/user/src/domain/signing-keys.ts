@@ -1,5 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { type PublicJwk, toPublicJwk } from '@polyshop/auth'
+import { ACCESS_TOKEN_ALGORITHM, type PublicJwk, toPublicJwk } from '@polyshop/auth'
+import { createSigner } from 'fast-jwt'
 
 /**
  * The keys access tokens are signed with: the current private key and the public keys of
@@ -39,4 +40,19 @@ export function loadSigningKeys(privateKeyPem: string | undefined, previousPubli
     jwks: [current, ...previous],
     generated
   }
+}
+
+/** Signs tokens with the current key: ES256, its kid, the issuer and audience, expiring after ttlSeconds. */
+export function tokenSigner(
+  keys: SigningKeys,
+  claims: { issuer: string; audience: string; ttlSeconds: number }
+): (payload: Record<string, unknown>) => string {
+  return createSigner({
+    key: keys.current.privateKeyPem,
+    algorithm: ACCESS_TOKEN_ALGORITHM,
+    kid: keys.current.kid,
+    iss: claims.issuer,
+    aud: claims.audience,
+    expiresIn: claims.ttlSeconds * 1000
+  })
 }
