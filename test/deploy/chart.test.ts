@@ -347,8 +347,8 @@ for (const scenario of rendered) {
         if ('KAFKA_BROKERS' in env && kafka !== undefined) {
           t.equal(
             env.KAFKA_BROKERS,
-            `${kafka.metadata.name}-kafka-bootstrap:9092`,
-            `${service}: KAFKA_BROKERS is the Strimzi bootstrap service`
+            `${kafka.metadata.name}-kafka-bootstrap:9093`,
+            `${service}: KAFKA_BROKERS is the Strimzi bootstrap service's TLS port`
           )
         }
       }
@@ -441,7 +441,7 @@ for (const scenario of rendered) {
         t.ok(egress.has(edge), `egress allows ${edge}`)
       }
       for (const service of ['user', 'order', 'recommendation', 'notification']) {
-        t.ok(egress.has(`${service} -> kafka:9092`), `${service} may reach Kafka`)
+        t.ok(egress.has(`${service} -> kafka:9093`), `${service} may reach Kafka (TLS)`)
       }
       t.notOk(
         [...egress].some((e) => e.startsWith('gateway -> kafka') || e.startsWith('gateway -> mongodb')),
@@ -525,4 +525,32 @@ t.test('each service has a MongoDB user of its own, allowed only its own databas
   const script = JSON.stringify(init?.spec)
   t.match(script, /role: 'readWrite', db: database/, 'the init Job grants readWrite on the one database')
   t.notMatch(script, /APP_PASSWORD/, 'and creates no shared user')
+})
+
+t.test('the services reach the chart’s Kafka over TLS, verifying the brokers against Strimzi’s cluster CA', async (t) => {
+  const { objects } = render()
+  const kafka = objects.find((o) => o.kind === 'Kafka')
+  const listeners = (
+    kafka?.spec as { kafka: { listeners: Array<{ name: string; port: number; tls: boolean; authentication?: { type: string } }> } }
+  ).kafka.listeners
+  t.same(
+    listeners.map((l) => [l.name, l.port, l.tls, l.authentication?.type]),
+    [['tls', 9093, true, 'scram-sha-512']],
+    'one listener: TLS with SCRAM'
+  )
+  for (const workload of workloads(objects).filter((w) =>
+    ['user', 'order', 'recommendation', 'notification'].includes(component(w.labels))
+  )) {
+    const env = workload.pod.containers[0]?.env ?? []
+    const ca = env.find((e) => e.name === 'KAFKA_TLS_CA')?.valueFrom as { secretKeyRef: { name: string; key: string } } | undefined
+    t.same(
+      ca?.secretKeyRef,
+      { name: `${kafka?.metadata.name}-cluster-ca-cert`, key: 'ca.crt' },
+      `${component(workload.labels)}: the cluster CA`
+    )
+  }
+  const plain = render(undefined, ['--set', 'kafka.tls=false']).objects
+  const plainListener = (plain.find((o) => o.kind === 'Kafka')?.spec as { kafka: { listeners: Array<{ port: number; tls: boolean }> } })
+    .kafka.listeners[0]
+  t.same([plainListener?.port, plainListener?.tls], [9092, false], 'kafka.tls=false: plain text on 9092')
 })

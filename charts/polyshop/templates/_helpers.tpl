@@ -119,7 +119,7 @@ http://{{ include "polyshop.componentName" (dict "root" .root "component" .targe
 
 {{- define "polyshop.kafkaBrokers" -}}
 {{- if .Values.kafka.enabled }}
-{{- printf "%s-kafka-bootstrap:9092" (include "polyshop.kafkaCluster" .) }}
+{{- printf "%s-kafka-bootstrap:%s" (include "polyshop.kafkaCluster" .) (include "polyshop.kafkaPort" .) }}
 {{- else }}
 {{- required "kafka.external.brokers is required when kafka.enabled is false" .Values.kafka.external.brokers }}
 {{- end }}
@@ -190,6 +190,12 @@ seccompProfile:
   valueFrom:
     secretKeyRef: { name: {{ $fullname }}-mongodb-urls, key: {{ .component }} }
 {{- end }}
+{{- if and $wiring.kafka $root.Values.kafka.enabled $root.Values.kafka.tls }}
+- name: KAFKA_TLS_CA
+  valueFrom:
+    # The cluster CA's certificate, which Strimzi's Cluster Operator writes and renews.
+    secretKeyRef: { name: {{ printf "%s-cluster-ca-cert" (include "polyshop.kafkaCluster" $root) }}, key: ca.crt }
+{{- end }}
 {{- if and $wiring.kafka $root.Values.kafka.enabled $root.Values.kafka.authentication }}
 - name: KAFKA_SASL_USERNAME
   value: {{ printf "%s-%s" $fullname .component | quote }}
@@ -245,4 +251,9 @@ seccompProfile:
 {{- $components := keys (include "polyshop.services" . | fromYaml) | sortAlpha -}}
 {{- $components = concat $components (list "mongodb" "mongodb-init" "mailpit" "smoke-test") -}}
 {{- toJson $components -}}
+{{- end }}
+
+{{/* The port of the chart's Kafka listener: 9093 with TLS (kafka.tls), 9092 without. */}}
+{{- define "polyshop.kafkaPort" -}}
+{{- ternary "9093" "9092" (.Values.kafka.tls | default false) -}}
 {{- end }}

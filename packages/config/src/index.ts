@@ -133,7 +133,14 @@ export const tokenVerificationVariables = {
 export const kafkaVariables = {
   KAFKA_BROKERS: env.kafkaBrokers(),
   KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'the SCRAM-SHA-512 user (unset: no authentication)' })),
-  KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: "that user's password" }))
+  KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: "that user's password" })),
+  KAFKA_TLS_CA: Type.Optional(
+    Type.String({
+      pattern: '-----BEGIN CERTIFICATE-----',
+      description:
+        "PEM CA certificate(s) of the brokers: set, the connection is TLS, verified against them (Strimzi: the cluster CA's ca.crt)"
+    })
+  )
 }
 
 /** A service's MongoDB connection. */

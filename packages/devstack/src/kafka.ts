@@ -24,6 +24,11 @@ export interface KafkaOptions {
   version?: string
   /** JVM heap; the broker is happy with little on a laptop or CI box. */
   heap?: string
+  /**
+   * A second listener speaking TLS, for tests of the clients' TLS: its port and a PEM file
+   * holding the broker's private key (PKCS#8, unencrypted) and certificate chain.
+   */
+  tls?: { port: number; keystore: string }
 }
 
 export function kafkaVersion(options: Pick<KafkaOptions, 'version'>): string {
@@ -60,16 +65,18 @@ function resolveKafkaJars(version: string, folder: string, artifact: string): st
 
 function serverProperties(options: KafkaOptions): string {
   const host = options.host ?? '127.0.0.1'
+  const tls = options.tls
   return [
     '# Written by polyshop devstack: a single-node KRaft broker for development and tests.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@${host}:${options.controllerPort}`,
-    `listeners=PLAINTEXT://${host}:${options.port},CONTROLLER://${host}:${options.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${options.port}`,
+    `listeners=PLAINTEXT://${host}:${options.port},CONTROLLER://${host}:${options.controllerPort}${tls === undefined ? '' : `,SSL://${host}:${tls.port}`}`,
+    `advertised.listeners=PLAINTEXT://${host}:${options.port}${tls === undefined ? '' : `,SSL://${host}:${tls.port}`}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${tls === undefined ? '' : ',SSL:SSL'}`,
+    ...(tls === undefined ? [] : ['ssl.keystore.type=PEM', `ssl.keystore.location=${tls.keystore}`]),
     `log.dirs=${join(options.dir, 'data')}`,
     // Topics are created on purpose, never by a typo in a consumer.
     'auto.create.topics.enable=false',

@@ -9,6 +9,8 @@ export interface KafkaClientOptions {
   /** SCRAM-SHA-512 credentials (Strimzi KafkaUser); both or neither. */
   username?: string | undefined
   password?: string | undefined
+  /** PEM CA certificate(s) of the brokers: set, the connection is TLS and the brokers' certificates are verified against it. */
+  tlsCa?: string | undefined
   /** Overrides for tests and tools. */
   config?: Partial<KafkaConfig>
 }
@@ -37,6 +39,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     ...(options.username === undefined || options.password === undefined
       ? {}
       : { sasl: { mechanism: 'scram-sha-512' as const, username: options.username, password: options.password } }),
+    ...(options.tlsCa === undefined ? {} : { ssl: { ca: [options.tlsCa], rejectUnauthorized: true } }),
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
@@ -44,5 +47,25 @@ export function createKafka(options: KafkaClientOptions): Kafka {
         log[LEVELS[level] ?? 'info']({ ...extra, namespace: entry.namespace }, message)
       },
     ...options.config
+  })
+}
+
+/** A service's Kafka settings, as its configuration holds them (the kafkaVariables of @polyshop/config). */
+export interface KafkaConfigVariables {
+  KAFKA_BROKERS: string
+  KAFKA_SASL_USERNAME?: string | undefined
+  KAFKA_SASL_PASSWORD?: string | undefined
+  KAFKA_TLS_CA?: string | undefined
+}
+
+/** The service's Kafka client from its configuration: brokers, SCRAM credentials and TLS when configured. */
+export function kafkaFromConfig(clientId: string, config: KafkaConfigVariables, logger: Logger): Kafka {
+  return createKafka({
+    clientId,
+    brokers: config.KAFKA_BROKERS,
+    username: config.KAFKA_SASL_USERNAME,
+    password: config.KAFKA_SASL_PASSWORD,
+    tlsCa: config.KAFKA_TLS_CA,
+    logger
   })
 }

@@ -1,4 +1,4 @@
-export { createKafka, type KafkaClientOptions } from './client.js'
+export { createKafka, type KafkaClientOptions, type KafkaConfigVariables, kafkaFromConfig } from './client.js'
 export { EventConsumer, type EventConsumerOptions, type EventConsumerStats, PermanentEventError } from './consumer.js'
 export {
   createEvent,

@@ -2,7 +2,7 @@
 // SMS, and serves its admin API, probes and metrics over HTTP.
 import { userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
-import { createKafka } from '@polyshop/events'
+import { kafkaFromConfig } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
 import { MongoClient } from 'mongodb'
@@ -22,13 +22,7 @@ const smtp = config.SMTP_URL === undefined ? undefined : smtpSender(config.SMTP_
 const service = await buildNotificationService({
   config,
   db: mongo.db(),
-  kafka: createKafka({
-    clientId: 'notification',
-    brokers: config.KAFKA_BROKERS,
-    username: config.KAFKA_SASL_USERNAME,
-    password: config.KAFKA_SASL_PASSWORD,
-    logger
-  }),
+  kafka: kafkaFromConfig('notification', config, logger),
   logger,
   email: smtp ?? logEmailSender(logger),
   sms: config.SMS_WEBHOOK_URL === undefined ? logSmsSender(logger) : webhookSmsSender(config.SMS_WEBHOOK_URL),

@@ -5,7 +5,7 @@ import { createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
 import { serviceTokenSource, userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
-import { createKafka } from '@polyshop/events'
+import { kafkaFromConfig } from '@polyshop/events'
 import { closeGrpcServer, serviceTokenInterceptor } from '@polyshop/grpc'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
@@ -27,13 +27,7 @@ const db = mongo.db()
 const relay = new OutboxRelay({
   db,
   collection: 'orders',
-  kafka: createKafka({
-    clientId: 'order',
-    brokers: config.KAFKA_BROKERS,
-    username: config.KAFKA_SASL_USERNAME,
-    password: config.KAFKA_SASL_PASSWORD,
-    logger
-  }),
+  kafka: kafkaFromConfig('order', config, logger),
   logger
 })
 await relay.ensureIndexes()

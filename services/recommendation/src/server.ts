@@ -1,7 +1,7 @@
 // The recommendation service process: learns from order.events, answers GraphQL over HTTP.
 import { userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
-import { createKafka } from '@polyshop/events'
+import { kafkaFromConfig } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
 import { MongoClient } from 'mongodb'
@@ -19,13 +19,7 @@ await mongo.connect()
 const service = await buildRecommendationService({
   config,
   db: mongo.db(),
-  kafka: createKafka({
-    clientId: 'recommendation',
-    brokers: config.KAFKA_BROKERS,
-    username: config.KAFKA_SASL_USERNAME,
-    password: config.KAFKA_SASL_PASSWORD,
-    logger
-  }),
+  kafka: kafkaFromConfig('recommendation', config, logger),
   logger,
   resolveKey: trust.resolveKey,
   revocations: trust.revocations,

@@ -1,6 +1,6 @@
 import { mongoClientOptions } from '@polyshop/config'
 // The user service process: configuration, MongoDB, the outbox relay, then HTTP.
-import { createKafka } from '@polyshop/events'
+import { kafkaFromConfig } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
 import { OutboxRelay } from '@polyshop/outbox'
@@ -18,13 +18,7 @@ await mongo.connect()
 // The database named in MONGODB_URL's path (polyshop_user locally).
 const db = mongo.db()
 
-const kafka = createKafka({
-  clientId: 'user',
-  brokers: config.KAFKA_BROKERS,
-  username: config.KAFKA_SASL_USERNAME,
-  password: config.KAFKA_SASL_PASSWORD,
-  logger
-})
+const kafka = kafkaFromConfig('user', config, logger)
 const relay = new OutboxRelay({ db, collection: 'users', kafka, logger })
 await relay.ensureIndexes()
 relay.start()
