@@ -18,7 +18,7 @@ import { Ajv } from 'ajv'
 import t from 'tap'
 import YAML from 'yaml'
 import { type Container, matches, type PodSpec, type Workload, workloads } from './pod-spec.js'
-import { CHART, helm, render, SCENARIOS, skaffoldSchemaDir } from './render.js'
+import { CHART, helm, type K8sObject, render, SCENARIOS, skaffoldSchemaDir } from './render.js'
 
 const SERVICES = ['gateway', 'user', 'product', 'order', 'recommendation', 'notification'] as const
 const rendered = SCENARIOS.map((scenario) => ({ ...scenario, ...render(scenario.valuesFile) }))
@@ -528,29 +528,28 @@ t.test('each service has a MongoDB user of its own, allowed only its own databas
 })
 
 t.test('the services reach the chart’s Kafka over TLS, verifying the brokers against Strimzi’s cluster CA', async (t) => {
+  interface Listener {
+    name: string
+    port: number
+    tls: boolean
+    authentication?: { type: string }
+  }
+  const listenersOf = (rendered: K8sObject[]): Listener[] =>
+    ((rendered.find((o) => o.kind === 'Kafka')?.spec ?? {}) as { kafka?: { listeners?: Listener[] } }).kafka?.listeners ?? []
   const { objects } = render()
-  const kafka = objects.find((o) => o.kind === 'Kafka')
-  const listeners = (
-    kafka?.spec as { kafka: { listeners: Array<{ name: string; port: number; tls: boolean; authentication?: { type: string } }> } }
-  ).kafka.listeners
+  const cluster = objects.find((o) => o.kind === 'Kafka')?.metadata.name ?? ''
   t.same(
-    listeners.map((l) => [l.name, l.port, l.tls, l.authentication?.type]),
+    listenersOf(objects).map((l) => [l.name, l.port, l.tls, l.authentication?.type]),
     [['tls', 9093, true, 'scram-sha-512']],
     'one listener: TLS with SCRAM'
   )
-  for (const workload of workloads(objects).filter((w) =>
-    ['user', 'order', 'recommendation', 'notification'].includes(component(w.labels))
-  )) {
+  const users = workloads(objects).filter((w) => ['user', 'order', 'recommendation', 'notification'].includes(component(w.labels)))
+  t.equal(users.length, 4)
+  for (const workload of users) {
     const env = workload.pod.containers[0]?.env ?? []
     const ca = env.find((e) => e.name === 'KAFKA_TLS_CA')?.valueFrom as { secretKeyRef: { name: string; key: string } } | undefined
-    t.same(
-      ca?.secretKeyRef,
-      { name: `${kafka?.metadata.name}-cluster-ca-cert`, key: 'ca.crt' },
-      `${component(workload.labels)}: the cluster CA`
-    )
+    t.same(ca?.secretKeyRef, { name: `${cluster}-cluster-ca-cert`, key: 'ca.crt' }, `${component(workload.labels)}: the cluster CA`)
   }
-  const plain = render(undefined, ['--set', 'kafka.tls=false']).objects
-  const plainListener = (plain.find((o) => o.kind === 'Kafka')?.spec as { kafka: { listeners: Array<{ port: number; tls: boolean }> } })
-    .kafka.listeners[0]
-  t.same([plainListener?.port, plainListener?.tls], [9092, false], 'kafka.tls=false: plain text on 9092')
+  const plain = listenersOf(render(undefined, ['--set', 'kafka.tls=false']).objects)[0]
+  t.same([plain?.port, plain?.tls], [9092, false], 'kafka.tls=false: plain text on 9092')
 })
