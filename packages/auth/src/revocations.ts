@@ -154,7 +154,7 @@ export class RevocationFeed {
 }
 
 export interface UserServiceTrustOptions {
-  config: { USER_SERVICE_URL: string; REVOCATION_POLL_INTERVAL_MS: number }
+  config: { USER_SERVICE_URL: string; REVOCATION_POLL_INTERVAL_MS: number; USER_SERVICE_WAIT_SECONDS: number }
   logger: { warn: (object: object, message: string) => void; info: (object: object, message: string) => void }
   /** The process's graceful shutdown: the feed stops with it. */
   shutdown: { add: (closer: { name: string; close: () => Promise<void> }) => void }
@@ -190,7 +190,22 @@ export async function userServiceTrust(options: UserServiceTrustOptions): Promis
       options.logger.info({ failedForMs }, 'access revocations are read again')
     }
   })
+  const resolveKey = jwksKeyResolver({ url: new URL('/.well-known/jwks.json', userServiceUrl).toString() })
+  // The keys and the revocations are fetched before the service serves, retried while the user
+  // service is not reachable yet (it may be starting beside this one, its name not yet in DNS)
+  // for up to USER_SERVICE_WAIT_SECONDS: the first requests then pay for neither. After that the
+  // service starts anyway and fetches both when needed.
+  const deadline = Date.now() + options.config.USER_SERVICE_WAIT_SECONDS * 1000
+  for (;;) {
+    const keys = await resolveKey('').then(
+      () => true,
+      () => false
+    )
+    await feed.pollOnce()
+    if ((keys && feed.lastSuccess > 0) || Date.now() >= deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
   await feed.start()
   options.shutdown.add({ name: 'revocation feed', close: () => feed.stop() })
-  return { resolveKey: jwksKeyResolver({ url: new URL('/.well-known/jwks.json', userServiceUrl).toString() }), revocations }
+  return { resolveKey, revocations }
 }

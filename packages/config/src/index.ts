@@ -108,6 +108,12 @@ export const env = {
 export const tokenVerificationVariables = {
   JWT_ISSUER: Type.String({ minLength: 1, default: 'polyshop-user', description: 'the iss claim of access tokens' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'polyshop', description: 'the aud claim of access tokens' }),
+  USER_SERVICE_WAIT_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 300,
+    default: 30,
+    description: 'seconds to keep trying the user service at start (its keys, revocations, this service’s token) before serving anyway'
+  }),
   REVOCATION_POLL_INTERVAL_MS: Type.Integer({
     minimum: 100,
     maximum: 60_000,

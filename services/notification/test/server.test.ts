@@ -9,6 +9,8 @@ t.test('the real process consumes, answers its probes, and stops cleanly on SIGT
     PORT: String(port),
     HOST: '127.0.0.1',
     MONGODB_URL: uniqueDatabaseUrl('notification_server'),
+    // No user service here: serve at once rather than wait for it.
+    USER_SERVICE_WAIT_SECONDS: '0',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
     LOG_LEVEL: 'info'
   })

@@ -1,6 +1,7 @@
 // The order service process: MongoDB, the outbox relay, the product service client, the gRPC
 // port for OrderService and the HTTP port for probes and metrics.
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
 import { serviceTokenSource, userServiceTrust } from '@polyshop/auth'
@@ -33,6 +34,26 @@ const relay = new OutboxRelay({
 await relay.ensureIndexes()
 relay.start()
 
+// This service's own credentials, for the token the product service requires on reservations;
+// the first token is fetched before serving (retried while the user service is not reachable
+// yet, for up to USER_SERVICE_WAIT_SECONDS), so the first order does not wait for it.
+const serviceTokens = serviceTokenSource({
+  userServiceUrl: config.USER_SERVICE_URL,
+  clientId: config.SERVICE_CLIENT_ID,
+  clientSecret: config.SERVICE_CLIENT_SECRET
+})
+for (const deadline = Date.now() + config.USER_SERVICE_WAIT_SECONDS * 1000; ; await sleep(500)) {
+  const error = await serviceTokens.token().then(
+    () => undefined,
+    (failure: unknown) => failure
+  )
+  if (error === undefined) break
+  if (Date.now() >= deadline) {
+    logger.warn({ err: error }, 'no service token yet; the first reservation will ask again')
+    break
+  }
+}
+
 const service = await buildOrderService({
   config,
   db,
@@ -45,15 +66,7 @@ const service = await buildOrderService({
     InventoryService,
     createGrpcTransport({
       baseUrl: config.PRODUCT_GRPC_URL,
-      interceptors: [
-        serviceTokenInterceptor(
-          serviceTokenSource({
-            userServiceUrl: config.USER_SERVICE_URL,
-            clientId: config.SERVICE_CLIENT_ID,
-            clientSecret: config.SERVICE_CLIENT_SECRET
-          })
-        )
-      ]
+      interceptors: [serviceTokenInterceptor(serviceTokens)]
     })
   ),
   onOutboxCommit: () => relay.wake(),

@@ -13,6 +13,8 @@ t.test('the real process reports healthy over gRPC and HTTP, and drains on SIGTE
     GRPC_PORT: String(grpcPort),
     HOST: '127.0.0.1',
     MONGODB_URL: uniqueDatabaseUrl('order_server'),
+    // No user service here: serve at once rather than wait for it.
+    USER_SERVICE_WAIT_SECONDS: '0',
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
     SERVICE_CLIENT_SECRET: 'order-server-test-client-secret'
   })

@@ -13,6 +13,8 @@ t.test('the real process seeds the demo catalog, serves REST and gRPC, and drain
     GRPC_PORT: String(grpcPort),
     HOST: '127.0.0.1',
     MONGODB_URL: uniqueDatabaseUrl('product_server'),
+    // No user service here: serve at once rather than wait for it.
+    USER_SERVICE_WAIT_SECONDS: '0',
     SEED_DEMO_CATALOG: 'true'
   })
   const base = `http://127.0.0.1:${port}`

@@ -31,6 +31,8 @@ export const revocationRoutes: FastifyPluginAsyncTypebox<{ revocations: Revocati
   app.get(
     REVOCATIONS_PATH,
     {
+      // Every replica of every service asks each second: not worth a log line each.
+      logLevel: 'warn',
       schema: {
         querystring: Type.Object({ since: Type.Integer({ minimum: 0, default: 0 }) }, { additionalProperties: false }),
         response: { 200: RevocationPageSchema, ...problemResponses(400) }
