@@ -113,7 +113,13 @@ t.test('an operation making more calls to the services than allowed is refused, 
   }
   t.notOk(
     (await ask('{ a: node { pages { id } x: pages { id } } b: node { id } c: node { id } }')).body.errors,
-    'a batched lookup selected twice is still one call'
+    'a batched lookup selected twice under one field is still one call'
+  )
+  t.equal(
+    (await ask('{ a: node { pages { id } } b: node { ...p } c: node { id } } fragment p on Node { pages { id } }')).body.errors?.[0]
+      ?.extensions.code,
+    'GRAPHQL_TOO_MANY_CALLS',
+    'under two top-level fields it is two calls: they resolve apart, so the loader cannot batch them'
   )
   t.notOk((await ask('{ __typename a: refused }')).body.errors?.some((e) => e.extensions.code === 'GRAPHQL_TOO_MANY_CALLS'))
 })
@@ -143,4 +149,31 @@ t.test('a product reads the same as in REST, attributes as name/value pairs', as
   const ask = await server(t)
   const { body } = await ask('{ product { price { amount currency } attributes { name value } } }')
   t.same(body, { data: { product: { price: { amount: 1999, currency: 'EUR' }, attributes: [{ name: 'origin', value: 'Japan' }] } } })
+})
+
+t.test('fragments spread inside fragments cannot make validation itself expensive', async (t) => {
+  // Ten levels of fragments, each spreading the next ten times: 10^10 leaves if expanded naively.
+  const levels = 10
+  const fragments = Array.from({ length: levels }, (_, level) =>
+    level === levels - 1
+      ? `fragment f${level} on Query { refused }`
+      : `fragment f${level} on Query { ${Array.from({ length: 10 }, () => `...f${level + 1}`).join(' ')} }`
+  ).join(' ')
+  const nested = Array.from({ length: levels }, (_, level) =>
+    level === levels - 1
+      ? `fragment g${level} on Node { id }`
+      : `fragment g${level} on Node { ${Array.from({ length: 10 }, () => `...g${level + 1}`).join(' ')} children { ...g${level + 1} } }`
+  ).join(' ')
+  for (const [options, query, code] of [
+    [{ maxCost: 100_000 }, `{ ...f0 } ${fragments}`, 'GRAPHQL_TOO_MANY_CALLS'],
+    [{ maxDepth: 50 }, `{ node { ...g0 } } ${nested}`, 'GRAPHQL_TOO_EXPENSIVE']
+  ] as const) {
+    const ask = await server(t, options)
+    const answer = await ask(query)
+    t.ok(
+      answer.body.errors?.some((error) => error.extensions.code === code),
+      `refused with ${code}: ${answer.body.errors?.map((error) => error.extensions.code).join(', ')}`
+    )
+    t.equal(answer.body.data ?? null, null)
+  }
 })

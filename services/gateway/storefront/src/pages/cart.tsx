@@ -9,15 +9,27 @@ import { Link, useTitle } from '../router.js'
 import { pathTo } from '../routes.js'
 import { useStore } from '../store.js'
 
+/** The gateway's default GRAPHQL_MAX_CALLS. */
+const LOOKUPS_PER_REQUEST = 10
+
 /** Brings the cart's names, prices and stock up to date with the catalog; an error is the shopper's to see. */
 export function useFreshCart(): string | undefined {
   const [error, setError] = useState<string | undefined>(undefined)
   useEffect(() => {
     const ids = cart.get().map((line) => line.productId)
     if (ids.length === 0) return
-    const { query, variables } = productsById(ids)
-    gql<Record<string, ProductSummary | null>>(query, variables).then(
-      (data) => refreshCart(new Map(ids.map((id, index) => [id, data[`p${index}`] ?? null]))),
+    // One request asks for at most LOOKUPS_PER_REQUEST products: the gateway refuses operations
+    // that would make more calls to the services than that (GRAPHQL_MAX_CALLS).
+    const batches: string[][] = []
+    for (let start = 0; start < ids.length; start += LOOKUPS_PER_REQUEST) batches.push(ids.slice(start, start + LOOKUPS_PER_REQUEST))
+    Promise.all(
+      batches.map(async (batch) => {
+        const { query, variables } = productsById(batch)
+        const data = await gql<Record<string, ProductSummary | null>>(query, variables)
+        return batch.map((id, index) => [id, data[`p${index}`] ?? null] as const)
+      })
+    ).then(
+      (found) => refreshCart(new Map(found.flat())),
       (failure: unknown) => setError(messageOf(failure))
     )
   }, [])
