@@ -1,7 +1,7 @@
 import { ProblemError } from '@polyshop/problem'
 import t from 'tap'
 import { DerivationGate } from '../src/domain/derivation-gate.js'
-import { build } from './helper.js'
+import { build, PASSWORD, register } from './helper.js'
 
 t.test('the gate runs at most `concurrency` at once, queues `queue` more in order, and refuses the rest at once', async (t) => {
   const gate = new DerivationGate(2, 3)
@@ -72,4 +72,43 @@ t.test('a storm of sign-ins for unknown accounts: every one answered, one hash a
     payload: { email: 'nobody-0@example.com', password: 'a guess that is long enough' }
   })
   t.equal(after.statusCode, 401, 'once the storm passed, sign-ins are checked again')
+})
+
+t.test('a sign-in refused as busy before its password was checked does not use up the client’s tries', async (t) => {
+  const { app } = await build(t, { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0', LOGIN_MAX_FAILURES: '5' })
+  await register(app, 'busy@example.com')
+  const attempt = (password: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '10.9.9.9',
+      payload: { email: 'busy@example.com', password }
+    })
+  // Hold the only derivation slot: every sign-in meanwhile is refused as busy, unchecked.
+  let release = () => {}
+  let held = app.passwordDerivations.run(() => new Promise<void>((resolve) => (release = resolve)))
+  const storm = await Promise.all(Array.from({ length: 5 }, () => attempt('a wrong guess that is long enough')))
+  t.same(
+    storm.map((answer) => answer.statusCode),
+    [503, 503, 503, 503, 503],
+    'five told to retry'
+  )
+  release()
+  await held
+  // The refused attempts took no slot: five wrong guesses are checked, the sixth waits.
+  for (let i = 0; i < 5; i++) t.equal((await attempt('a wrong guess that is long enough')).statusCode, 401, `guess ${i + 1} is checked`)
+  t.equal((await attempt(PASSWORD)).statusCode, 429, 'the sixth attempt in the window waits')
+  // The same for the first unknown email: its decoy hash is refused as busy.
+  held = app.passwordDerivations.run(() => new Promise<void>((resolve) => (release = resolve)))
+  const unknown = (client: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: client,
+      payload: { email: 'nobody@example.com', password: 'a wrong guess that is long enough' }
+    })
+  t.equal((await unknown('10.8.8.1')).statusCode, 503, 'busy while every slot is taken')
+  release()
+  await held
+  t.equal((await unknown('10.8.8.2')).statusCode, 401, 'and afterwards unknown emails are checked again (a refused decoy hash is not kept)')
 })

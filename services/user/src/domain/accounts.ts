@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { createEvent } from '@polyshop/events'
 import type { Logger } from 'pino'
 import { errors } from '../errors.js'
-import type { LoginThrottle } from '../repositories/login-failures.js'
+import type { LoginThrottle } from '../repositories/login-throttle.js'
 import type { RefreshTokenStore } from '../repositories/refresh-tokens.js'
 import type { RevocationStore } from '../repositories/revocations.js'
 import { isDuplicateKey, normalizeEmail, type Role, type UserDocument, type UserRepository } from '../repositories/users.js'
 import type { DerivationGate } from './derivation-gate.js'
-import { hashPassword, passwordPolicyViolation, type ScryptParameters, verifyPassword } from './passwords.js'
+import { hashPassword, type PasswordCheck, passwordPolicyViolation, type ScryptParameters, verifyPassword } from './passwords.js'
 import { type SigningKeys, tokenSigner } from './signing-keys.js'
 
 /** What clients see of a user: never the password hash or outbox internals. */
@@ -132,10 +132,20 @@ export class Accounts {
       const retryAfter = permit.retryAfterSeconds
       throw errors.TOO_MANY_ATTEMPTS(`Too many sign-in attempts for this account; try again in ${retryAfter} seconds.`, { retryAfter })
     }
-    const user = await this.#o.users.findByEmail(email)
-    this.#decoyHash ??= this.#o.derivations.run(() => hashPassword(randomBytes(16).toString('hex'), this.#o.password))
-    const stored = user?.passwordHash ?? (await this.#decoyHash)
-    const check = await this.#o.derivations.run(() => verifyPassword(password, stored, this.#o.password))
+    let user: UserDocument | null
+    let check: PasswordCheck
+    try {
+      user = await this.#o.users.findByEmail(email)
+      const stored = user?.passwordHash ?? (await this.#decoy())
+      check = await this.#o.derivations.run(() => verifyPassword(password, stored, this.#o.password))
+    } catch (error) {
+      // The password was never checked (too many sign-ins at once, or the database failed): the
+      // attempt gives its slots back, so a busy service cannot use up the owner's tries.
+      await this.#o.loginThrottle.abandoned(permit.ticket).catch((cause: unknown) => {
+        this.#o.logger.warn({ err: cause }, 'could not give back the slots of an unchecked sign-in; they count until their window ends')
+      })
+      throw error
+    }
     // A failure keeps its slots: it counts until its window ends.
     if (user === null || !check.matches) throw errors.INVALID_CREDENTIALS('The email or the password is wrong.')
     await this.#o.loginThrottle.succeeded(permit.ticket)
@@ -146,6 +156,21 @@ export class Accounts {
       })
     }
     return await this.#authPayload(user)
+  }
+
+  /**
+   * A hash of a random password, checked against when the email is unknown so that it costs what
+   * a known one does. Made once, when first needed (never for a known email, so its refusal is
+   * always awaited); a refusal (busy) is not kept, the next unknown email tries again.
+   */
+  #decoy(): Promise<string> {
+    this.#decoyHash ??= this.#o.derivations
+      .run(() => hashPassword(randomBytes(16).toString('hex'), this.#o.password))
+      .catch((error: unknown) => {
+        this.#decoyHash = undefined
+        throw error
+      })
+    return this.#decoyHash
   }
 
   async refresh(refreshToken: string): Promise<AuthPayload> {

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { type Revocation, RevocationFeed, type RevocationPage } from '@polyshop/auth'
+import type { Revocation, RevocationCursor, RevocationPage } from '@polyshop/auth'
 import type { Collection, Db } from 'mongodb'
-
-const PAGE_SIZE = 10_000
 
 interface RevocationDocument {
   _id: string
@@ -20,14 +18,16 @@ interface RevocationDocument {
 export class RevocationStore {
   readonly #revocations: Collection<RevocationDocument>
   readonly #keepMs: number
+  readonly #pageSize: number
 
-  constructor(db: Db, accessTokenTtlSeconds: number, clockToleranceMs = 60_000) {
+  constructor(db: Db, accessTokenTtlSeconds: number, options: { clockToleranceMs?: number; pageSize?: number } = {}) {
     this.#revocations = db.collection<RevocationDocument>('access_revocations')
-    this.#keepMs = accessTokenTtlSeconds * 1000 + clockToleranceMs
+    this.#keepMs = accessTokenTtlSeconds * 1000 + (options.clockToleranceMs ?? 60_000)
+    this.#pageSize = options.pageSize ?? 10_000
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.#revocations.createIndex({ revokedAt: 1 }, { name: 'by_time' })
+    await this.#revocations.createIndex({ revokedAt: 1, _id: 1 }, { name: 'by_time_and_id' })
   }
 
   /** Ends these sessions' access tokens. */
@@ -42,19 +42,22 @@ export class RevocationStore {
     await this.#revocations.insertOne({ _id: randomUUID(), userId, sessionId: null, revokedAt: new Date(), reason })
   }
 
-  /** The revocations made since `since` (epoch ms) that can still matter. */
-  async since(since: number): Promise<RevocationPage> {
+  /**
+   * The revocations from `cursor` on that can still matter, in (revokedAt, id) order: after
+   * `since`, or at `since` after the revocation `after` (a full page's `next`).
+   */
+  async since(cursor: RevocationCursor): Promise<RevocationPage> {
     const now = Date.now()
-    const from = new Date(Math.max(since, now - this.#keepMs))
-    const found = await this.#revocations
-      .find({ revokedAt: { $gte: from } })
-      .sort({ revokedAt: 1 })
-      .limit(PAGE_SIZE)
-      .toArray()
+    const oldest = now - this.#keepMs
+    const filter =
+      cursor.after !== undefined && cursor.since >= oldest
+        ? { $or: [{ revokedAt: { $gt: new Date(cursor.since) } }, { revokedAt: new Date(cursor.since), _id: { $gt: cursor.after } }] }
+        : { revokedAt: { $gte: new Date(Math.max(cursor.since, oldest)) } }
+    const found = await this.#revocations.find(filter).sort({ revokedAt: 1, _id: 1 }).limit(this.#pageSize).toArray()
     const last = found.at(-1)
     return {
-      // A full page: the reader continues from its last entry (readers step back OVERLAP_MS).
-      now: found.length === PAGE_SIZE && last !== undefined ? last.revokedAt.getTime() + RevocationFeed.OVERLAP_MS : now,
+      now,
+      ...(found.length === this.#pageSize && last !== undefined ? { next: { since: last.revokedAt.getTime(), after: last._id } } : {}),
       revocations: found.map(
         (r): Revocation => ({
           id: r._id,
