@@ -5,6 +5,7 @@ export {
   httpRevocationSource,
   REVOCATIONS_PATH,
   type Revocation,
+  type RevocationCursor,
   RevocationFeed,
   type RevocationFeedOptions,
   RevocationList,

@@ -14,11 +14,20 @@ export interface Revocation {
   revokedAt: number
 }
 
+/** Where a page of the feed starts: after `since` (epoch ms), or at `since` after the revocation `after`. */
+export interface RevocationCursor {
+  since: number
+  after?: string
+}
+
 /** What the user service's feed answers: the revocations since a time, and its own clock. */
 export interface RevocationPage {
+  /** In (revokedAt, id) order. */
   revocations: Revocation[]
   /** Epoch milliseconds at the user service when it answered; the next request asks from here. */
   now: number
+  /** Present when the page was full: the rest starts exactly here (no overlap needed). */
+  next?: Required<RevocationCursor>
 }
 
 /** The path of the user service's revocation feed (internal, not routed by the gateway). */
@@ -73,8 +82,8 @@ export class RevocationList {
 
 export interface RevocationFeedOptions {
   list: RevocationList
-  /** One page of revocations since a time (epoch ms; 0: everything the user service keeps). */
-  fetchSince: (since: number) => Promise<RevocationPage>
+  /** One page of revocations from a cursor (since 0: everything the user service keeps). */
+  fetchSince: (cursor: RevocationCursor) => Promise<RevocationPage>
   /** How often to ask; a revocation reaches this verifier within about this long. */
   intervalMs?: number
   /** Called when a poll fails (the user service is down), with how long polls have been failing. */
@@ -85,9 +94,10 @@ export interface RevocationFeedOptions {
 
 /** The feed over HTTP: the user service's REVOCATIONS_PATH. */
 export function httpRevocationSource(userServiceUrl: string, timeoutMs = 2000, doFetch: typeof fetch = fetch) {
-  return async (since: number): Promise<RevocationPage> => {
+  return async (cursor: RevocationCursor): Promise<RevocationPage> => {
     const url = new URL(REVOCATIONS_PATH, userServiceUrl)
-    url.searchParams.set('since', String(since))
+    url.searchParams.set('since', String(cursor.since))
+    if (cursor.after !== undefined) url.searchParams.set('after', cursor.after)
     const response = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs) })
     if (!response.ok) {
       await response.body?.cancel()
@@ -100,11 +110,13 @@ export function httpRevocationSource(userServiceUrl: string, timeoutMs = 2000, d
 /**
  * Keeps a RevocationList current by polling the user service. Each request asks from the
  * previous answer's `now` less an overlap (a revocation written by another replica just before
- * that moment may become visible a little later); the list drops the repeats by id.
+ * that moment may become visible a little later); the list drops the repeats by id. A full page
+ * is followed at once from its `next` cursor, so any number of revocations made in the same
+ * millisecond (one user's thousands of sessions ended together) are read, never re-read forever.
  */
 export class RevocationFeed {
   readonly #o: Required<Pick<RevocationFeedOptions, 'list' | 'fetchSince' | 'intervalMs'>> & RevocationFeedOptions
-  #since = 0
+  #cursor: RevocationCursor = { since: 0 }
   #failingSince: number | undefined
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
@@ -113,6 +125,8 @@ export class RevocationFeed {
   lastSuccess = 0
 
   static readonly OVERLAP_MS = 5000
+  /** Full pages followed in one poll; the rest waits for the next poll. */
+  static readonly MAX_PAGES_PER_POLL = 100
 
   constructor(options: RevocationFeedOptions) {
     this.#o = { intervalMs: 1000, ...options }
@@ -126,9 +140,15 @@ export class RevocationFeed {
 
   async pollOnce(): Promise<void> {
     try {
-      const page = await this.#o.fetchSince(this.#since)
-      this.#o.list.add(page.revocations)
-      this.#since = Math.max(0, page.now - RevocationFeed.OVERLAP_MS)
+      for (let pages = 0; pages < RevocationFeed.MAX_PAGES_PER_POLL; pages++) {
+        const page = await this.#o.fetchSince(this.#cursor)
+        this.#o.list.add(page.revocations)
+        if (page.next === undefined) {
+          this.#cursor = { since: Math.max(0, page.now - RevocationFeed.OVERLAP_MS) }
+          break
+        }
+        this.#cursor = page.next
+      }
       this.lastSuccess = Date.now()
       if (this.#failingSince !== undefined) this.#o.onRecovered?.(this.lastSuccess - this.#failingSince)
       this.#failingSince = undefined

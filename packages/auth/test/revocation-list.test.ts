@@ -55,7 +55,7 @@ t.test('the feed asks from the last answer less an overlap, and survives failure
   const recovered: number[] = []
   const feed = new RevocationFeed({
     list,
-    fetchSince: async (since) => {
+    fetchSince: async ({ since }) => {
       asked.push(since)
       return await (pages.shift() as () => Promise<{ now: number; revocations: [] }>)()
     },

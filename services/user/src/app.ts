@@ -14,7 +14,7 @@ import { Accounts } from './domain/accounts.js'
 import { DerivationGate } from './domain/derivation-gate.js'
 import { ServiceClients } from './domain/service-clients.js'
 import type { SigningKeys } from './domain/signing-keys.js'
-import { LoginThrottle } from './repositories/login-failures.js'
+import { LoginThrottle } from './repositories/login-throttle.js'
 import { RefreshTokenStore } from './repositories/refresh-tokens.js'
 import { RevocationStore } from './repositories/revocations.js'
 import { type UserDocument, UserRepository } from './repositories/users.js'
@@ -62,7 +62,7 @@ export const userService = fp<UserServiceOptions>(
     const revoked = new RevocationList()
     const feed = new RevocationFeed({
       list: revoked,
-      fetchSince: (since) => revocations.since(since),
+      fetchSince: (cursor) => revocations.since(cursor),
       intervalMs: config.REVOCATION_POLL_INTERVAL_MS,
       onError: (error) => logger.warn({ err: error }, 'could not read the access revocations; retrying')
     })
