@@ -56,7 +56,29 @@ export const UpdateProductBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     category: Type.Optional(CategoryId),
     price: Type.Optional(Price),
-    stock: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    stock: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1_000_000,
+        description: 'The new stock. With expectedStock, only if the stock is still that (409 PRD_STOCK_CHANGED otherwise).'
+      })
+    ),
+    expectedStock: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1_000_000,
+        description:
+          'The stock the admin saw, for a `stock` write: if orders have changed it since, nothing is written and 409 says what it is now.'
+      })
+    ),
+    stockAdjustment: Type.Optional(
+      Type.Integer({
+        minimum: -1_000_000,
+        maximum: 1_000_000,
+        description:
+          'Units to add (or, negative, remove) whatever the stock is now; instead of `stock`. 409 PRD_STOCK_OUT_OF_RANGE if it would go below 0 or above 1,000,000.'
+      })
+    ),
     images: Type.Optional(Images),
     attributes: Type.Optional(Attributes)
   },

@@ -73,3 +73,59 @@ t.test('a caller without a token is refused before the body is looked at', async
   t.equal(res.statusCode, 401, 'not a 400 that would describe the API to a stranger')
   t.equal(res.json().code, 'PRD_UNAUTHENTICATED')
 })
+
+t.test("an admin's stock change cannot undo a reservation made meanwhile on another replica", async (t) => {
+  const replicaA = await build(t)
+  const db = replicaA.products.products.db
+  const replicaB = await build(t, { db })
+  const created = (await replicaA.app.inject({ method: 'POST', url: '/api/v1/products', headers: adminHeaders(), payload })).json()
+  const stockOf = async () => (await replicaA.products.findById(created.id))?.stock
+  const patch = (body: object) =>
+    replicaA.app.inject({ method: 'PATCH', url: `/api/v1/products/${created.id}`, headers: adminHeaders(), payload: body })
+
+  // The admin's page shows 12; meanwhile an order on replica B holds 3.
+  await replicaB.inventory.reserve('order-1', [{ productId: created.id, quantity: 3 }])
+  const stale = await patch({ stock: 20, expectedStock: 12 })
+  t.equal(stale.statusCode, 409)
+  t.match(stale.json(), { code: 'PRD_STOCK_CHANGED', detail: /now 9, not 12/ })
+  t.equal(await stockOf(), 9, 'nothing written: the reservation still counts')
+  t.equal((await patch({ stock: 20, expectedStock: 9 })).json().stock, 20, 'with the stock as it is now, the write goes through')
+
+  // An adjustment adds to whatever the stock is, whichever replica took units first.
+  await replicaB.inventory.reserve('order-2', [{ productId: created.id, quantity: 5 }])
+  t.equal((await patch({ stockAdjustment: 10 })).json().stock, 25, '20 − 5 held + 10 received')
+  const below = await patch({ stockAdjustment: -26 })
+  t.equal(below.statusCode, 409)
+  t.equal(below.json().code, 'PRD_STOCK_OUT_OF_RANGE')
+  t.equal(await stockOf(), 25, 'an adjustment below zero changes nothing')
+  for (const body of [{ stock: 3, stockAdjustment: 1 }, { expectedStock: 3 }, { stockAdjustment: 1, expectedStock: 25 }]) {
+    const unclear = await patch(body)
+    t.equal(unclear.statusCode, 400, JSON.stringify(body))
+    t.equal(unclear.json().code, 'PRD_STOCK_CHANGE_UNCLEAR')
+  }
+  t.equal(await stockOf(), 25)
+
+  // Released stock comes back on top of the adjustments: nothing is lost or made up.
+  t.ok(await replicaB.inventory.release('order-1'))
+  t.ok(await replicaB.inventory.release('order-2'))
+  t.equal(await stockOf(), 33, '25 + 3 + 5')
+})
+
+t.test('adjustments and reservations at the same time on one replica add up exactly', async (t) => {
+  const { app, inventory, products } = await build(t)
+  const created = (await app.inject({ method: 'POST', url: '/api/v1/products', headers: adminHeaders(), payload: { ...payload, stock: 50 } })).json()
+  const outcomes = await Promise.all([
+    ...Array.from({ length: 20 }, (_, i) => inventory.reserve(`order-${i}`, [{ productId: created.id, quantity: 1 }]).then(() => 'reserved')),
+    ...Array.from({ length: 10 }, () =>
+      app
+        .inject({ method: 'PATCH', url: `/api/v1/products/${created.id}`, headers: adminHeaders(), payload: { stockAdjustment: 2 } })
+        .then((answer) => String(answer.statusCode))
+    )
+  ])
+  t.same(
+    outcomes.sort(),
+    [...Array(10).fill('200'), ...Array(20).fill('reserved')].sort(),
+    'every reservation and adjustment succeeded'
+  )
+  t.equal((await products.findById(created.id))?.stock, 50 - 20 + 20, 'none lost')
+})

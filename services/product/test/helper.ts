@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { loadConfig } from '@polyshop/config'
 import { closeGrpcServer, serviceTokenInterceptor } from '@polyshop/grpc'
 import { testDatabase, testLogger, testTokens } from '@polyshop/testkit'
+import type { Db } from 'mongodb'
 import type { Test } from 'tap'
 import { buildProductService, type ProductService } from '../src/app.js'
 import { ProductConfigSchema } from '../src/config.js'
@@ -25,9 +26,12 @@ export const asOrderService = () => [serviceTokenInterceptor(tokens.serviceToken
 export const adminHeaders = () => ({ authorization: `Bearer ${tokenFor(['admin', 'customer'])}` })
 export const customerHeaders = () => ({ authorization: `Bearer ${tokenFor(['customer'])}` })
 
-/** The product service on a fresh database of the real MongoDB-wire server, seeded unless asked not to. */
-export async function build(t: Test, options: { seed?: boolean } = {}): Promise<ProductService> {
-  const { db } = await testDatabase(t, 'product')
+/**
+ * The product service on a fresh database of the real MongoDB-wire server, seeded unless asked
+ * not to; with `db`, another replica on that database.
+ */
+export async function build(t: Test, options: { seed?: boolean; db?: Db } = {}): Promise<ProductService> {
+  const db = options.db ?? (await testDatabase(t, 'product')).db
   const config = loadConfig(ProductConfigSchema, { MONGODB_URL: process.env.MONGODB_URL })
   const service = await buildProductService({
     config,
@@ -36,7 +40,7 @@ export async function build(t: Test, options: { seed?: boolean } = {}): Promise<
     resolveKey: tokens.resolveKey
   })
   t.teardown(() => service.app.close())
-  if (options.seed !== false) await seedDemoCatalog(service.products, service.catalog, config.CATALOG_CURRENCY)
+  if (options.seed !== false && options.db === undefined) await seedDemoCatalog(service.products, service.catalog, config.CATALOG_CURRENCY)
   return service
 }
 

@@ -132,7 +132,12 @@ export const typeDefs = /* GraphQL */ `
     description: String
     category: String
     price: MoneyInput
+    "The new stock; with expectedStock, only if the stock is still that (else PRD_STOCK_CHANGED)."
     stock: Int
+    "The stock the admin saw: orders may have changed it since."
+    expectedStock: Int
+    "Units to add (negative: remove) to whatever the stock is now; instead of stock."
+    stockAdjustment: Int
     "Paths on this site (/...) or https:// addresses."
     images: [String!]
   }

@@ -77,7 +77,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
         summary: 'Change a product, its price or stock (admin)',
         params: ProductIdParams,
         body: UpdateProductBody,
-        response: { 200: ProductSchema, ...problemResponses(400, 401, 403, 404) }
+        response: { 200: ProductSchema, ...problemResponses(400, 401, 403, 404, 409) }
       }
     },
     forward

@@ -14,6 +14,12 @@ export interface ProductInput {
   attributes?: Record<string, string> | undefined
 }
 
+/** The most units of a product the catalog holds (as the API's schemas say). */
+const MAX_STOCK = 1_000_000
+
+/** An admin's change: any product fields, and the stock as a conditional write or an adjustment. */
+export type ProductChanges = Partial<ProductInput> & { expectedStock?: number; stockAdjustment?: number }
+
 /** What clients see of a product: the document without its search fields, dates as RFC 3339. */
 export type PublicProduct = Omit<ProductDocument, '_id' | 'keywords' | 'nameSort' | 'createdAt' | 'updatedAt'> & {
   id: string
@@ -74,8 +80,22 @@ export class Catalog {
     return product
   }
 
-  async update(id: string, changes: Partial<ProductInput>): Promise<ProductDocument> {
+  /**
+   * Changes a product. Stock is what orders take from concurrently, so an admin's change of it is
+   * one atomic write that cannot undo a reservation made meanwhile (on any replica): either an
+   * adjustment (`stockAdjustment`, added to whatever the stock is now) or a new value on the
+   * condition that the stock is still what the admin saw (`expectedStock`). A plain `stock`
+   * overwrites, as it always did.
+   */
+  async update(id: string, changes: ProductChanges): Promise<ProductDocument> {
     await this.#check(changes)
+    const { stockAdjustment, expectedStock } = changes
+    if (stockAdjustment !== undefined && (changes.stock !== undefined || expectedStock !== undefined)) {
+      throw errors.STOCK_CHANGE_UNCLEAR('Give either stockAdjustment, or stock (with expectedStock if you like), not both.')
+    }
+    if (expectedStock !== undefined && changes.stock === undefined) {
+      throw errors.STOCK_CHANGE_UNCLEAR('expectedStock is the condition of a stock write: give the new stock too.')
+    }
     return await this.#inventory.withProductLock(id, async () => {
       const current = await this.#repository.findById(id)
       if (current === null) throw errors.PRODUCT_NOT_FOUND()
@@ -85,8 +105,14 @@ export class Catalog {
         category: changes.category ?? current.category,
         attributes: changes.attributes ?? current.attributes
       }
+      const stockCondition =
+        expectedStock !== undefined
+          ? { stock: expectedStock }
+          : stockAdjustment !== undefined
+            ? { stock: { $gte: -stockAdjustment, $lte: MAX_STOCK - stockAdjustment } }
+            : {}
       const updated = await this.#repository.products.findOneAndUpdate(
-        { _id: id },
+        { _id: id, ...stockCondition },
         {
           $set: {
             ...next,
@@ -95,12 +121,20 @@ export class Catalog {
             ...(changes.images === undefined ? {} : { images: changes.images }),
             ...ProductRepository.derived(next),
             updatedAt: new Date()
-          }
+          },
+          ...(stockAdjustment === undefined ? {} : { $inc: { stock: stockAdjustment } })
         },
         { returnDocument: 'after', includeResultMetadata: false }
       )
-      if (updated === null) throw errors.PRODUCT_NOT_FOUND()
-      return updated
+      if (updated !== null) return updated
+      const now = await this.#repository.findById(id)
+      if (now === null) throw errors.PRODUCT_NOT_FOUND()
+      if (expectedStock !== undefined) {
+        throw errors.STOCK_CHANGED(`The stock is now ${now.stock}, not ${expectedStock}: orders have changed it; nothing was saved.`)
+      }
+      throw errors.STOCK_OUT_OF_RANGE(
+        `The stock is ${now.stock}: adjusting it by ${stockAdjustment} would leave 0 to ${MAX_STOCK}; nothing was saved.`
+      )
     })
   }
 

@@ -83,7 +83,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
       schema: {
         params: ProductIdParams,
         body: UpdateProductBody,
-        response: { 200: ProductSchema, ...problemResponses(400, 401, 403, 404) }
+        response: { 200: ProductSchema, ...problemResponses(400, 401, 403, 404, 409) }
       }
     },
     async (request) => toPublicProduct(await catalog.update(request.params.id, request.body))

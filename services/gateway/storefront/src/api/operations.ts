@@ -11,6 +11,8 @@ export const HOME = `query Home($limit: Int!) {
   recommendations(limit: $limit) { score reason product { ${PRODUCT_SUMMARY} } }
 }`
 
+export const PRODUCT_STOCK = `query ProductStock($id: ID!) { product(id: $id) { ${PRODUCT_SUMMARY} } }`
+
 export const CATEGORIES = 'query Categories { categories { id name description productCount } }'
 
 export const SEARCH = `query Search($filter: ProductFilter, $first: Int!, $after: String) {

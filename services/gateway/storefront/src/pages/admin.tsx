@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
 import { gql } from '../api/client.js'
 import { useMutation, usePages } from '../api/hooks.js'
-import { SEARCH, UPDATE_ORDER_STATUS, UPDATE_PRODUCT } from '../api/operations.js'
+import { PRODUCT_STOCK, SEARCH, UPDATE_ORDER_STATUS, UPDATE_PRODUCT } from '../api/operations.js'
 import type { Order, OrderStatus, Page, ProductSummary } from '../api/types.js'
 import { dateText, ErrorNote, Loading, orderNumber, Price, StatusBadge } from '../components/ui.js'
 import { amountText, parseAmount } from '../money.js'
@@ -121,11 +121,18 @@ function ProductRow(props: { product: ProductSummary }) {
     setInvalid(undefined)
     const input = {
       ...(amount === product.price.amount ? {} : { price: { amount, currency: product.price.currency } }),
-      ...(units === product.stock ? {} : { stock: units })
+      // Only if no order has changed the stock since this page showed it (else PRD_STOCK_CHANGED).
+      ...(units === product.stock ? {} : { stock: units, expectedStock: product.stock })
     }
     if (Object.keys(input).length === 0) return setSaved(true)
     const result = await update.run({ id: product.id, input })
-    if (result === undefined) return
+    if (result === undefined) {
+      // The error says what happened; the row learns the stock as it is now, so saving again
+      // (after a look at the new number) is a decision about the current stock.
+      const fresh = await gql<{ product: ProductSummary | null }>(PRODUCT_STOCK, { id: product.id }).catch(() => undefined)
+      if (fresh?.product) setProduct(fresh.product)
+      return
+    }
     setProduct(result.updateProduct)
     setPrice(amountText(result.updateProduct.price))
     setStock(String(result.updateProduct.stock))
