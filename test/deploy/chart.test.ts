@@ -35,6 +35,11 @@ t.test('values.schema.json refuses unknown and mistyped values', async (t) => {
   for (const bad of ['bogus=1', 'services.gateway.replica=2', 'kafka.version=3.9.0', 'mongodb.replicas=2', 'logLevel=loud']) {
     t.throws(() => render(undefined, ['--set', bad]), /schema/, bad)
   }
+  t.throws(
+    () => render(undefined, ['--set', 'jwt.serviceAudience=polyshop']),
+    /jwt.serviceAudience must differ from jwt.audience/,
+    'service tokens cannot share the audience of access tokens'
+  )
 })
 
 t.test('every rendered object is valid for Kubernetes 1.35, Strimzi 1.2 and Gateway API, unknown fields refused', async (t) => {

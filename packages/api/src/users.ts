@@ -3,8 +3,13 @@ import Type from 'typebox'
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 })
 /** Length is checked by the password policy, with a readable message; this only bounds the work. */
 const Password = Type.String({ minLength: 1, maxLength: 1024 })
-/** Something visible, and no control characters (line breaks included): a name is one line wherever it is shown or mailed. */
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$' })
+/**
+ * Something visible, and no control characters — C0, DEL, C1 (U+0085 is a line break), the line
+ * and paragraph separators, or the bidirectional overrides that make text read other than it is
+ * stored: a name is one line wherever it is shown or mailed.
+ */
+const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069'
+const Name = Type.String({ minLength: 1, maxLength: 100, pattern: `^[^${CONTROL}]*[^\\s${CONTROL}][^${CONTROL}]*$` })
 /** E.164, e.g. +4915123456789. */
 const Phone = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })
 const RefreshToken = Type.String({ minLength: 20, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })

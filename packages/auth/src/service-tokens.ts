@@ -20,11 +20,17 @@ export interface ServiceTokenSourceOptions {
 }
 
 export interface ServiceTokenSource {
-  /** A valid token: cached, renewed when 80 % of its life has passed; concurrent callers share one request. */
+  /**
+   * A valid token: cached, renewed when 80 % of its life has passed (while the user service cannot
+   * renew it, the cached one is used until shortly before it expires); concurrent callers share one request.
+   */
   token(): Promise<string>
   /** Forgets the cached token (it was refused, e.g. after a key rotation). */
   invalidate(): void
 }
+
+/** A token is not presented in its last seconds: it could expire on the way. */
+const EXPIRY_MARGIN_MS = 10_000
 
 /** Thrown when the user service cannot give a token now (down, or the credentials are refused). */
 export class ServiceTokenUnavailableError extends Error {
@@ -36,7 +42,7 @@ export function serviceTokenSource(options: ServiceTokenSourceOptions): ServiceT
   const doFetch = options.fetch ?? fetch
   const now = options.now ?? Date.now
   const url = new URL(SERVICE_TOKEN_PATH, options.userServiceUrl).toString()
-  let cached: { token: string; renewAt: number } | undefined
+  let cached: { token: string; renewAt: number; usableUntil: number } | undefined
   let inflight: Promise<string> | undefined
 
   const request = async (): Promise<string> => {
@@ -61,7 +67,12 @@ export function serviceTokenSource(options: ServiceTokenSourceOptions): ServiceT
     if (typeof body.accessToken !== 'string' || typeof body.expiresIn !== 'number') {
       throw new ServiceTokenUnavailableError('the user service answered a malformed service token')
     }
-    cached = { token: body.accessToken, renewAt: now() + body.expiresIn * 800 }
+    // Renewed from 80 % of its life; used until a little before it expires if renewal fails.
+    cached = {
+      token: body.accessToken,
+      renewAt: now() + body.expiresIn * 800,
+      usableUntil: now() + body.expiresIn * 1000 - Math.min(EXPIRY_MARGIN_MS, body.expiresIn * 100)
+    }
     return body.accessToken
   }
 
@@ -71,7 +82,13 @@ export function serviceTokenSource(options: ServiceTokenSourceOptions): ServiceT
       inflight ??= request().finally(() => {
         inflight = undefined
       })
-      return await inflight
+      try {
+        return await inflight
+      } catch (error) {
+        // The user service cannot renew it now: the token in hand still works until it expires.
+        if (cached !== undefined && cached.usableUntil > now()) return cached.token
+        throw error
+      }
     },
     invalidate() {
       cached = undefined

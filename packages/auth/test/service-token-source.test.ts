@@ -59,3 +59,25 @@ t.test('invalidate() forgets the token; refusals and outages are ServiceTokenUna
   await t.rejects(source.token(), ServiceTokenUnavailableError, 'the user service is down')
   t.equal(await source.token(), 'third', 'it asks again once the user service answers')
 })
+
+t.test('while the user service cannot renew it, the token in hand is used until shortly before it expires', async (t) => {
+  let now = 1_000_000
+  const down = () => {
+    throw new TypeError('fetch failed')
+  }
+  const user = fakeUserService([issued('first', 300), down, down, issued('second', 300)])
+  const source = serviceTokenSource({
+    userServiceUrl: 'http://user:3001',
+    clientId: 'order',
+    clientSecret: 's'.repeat(24),
+    fetch: user.fetch,
+    now: () => now
+  })
+  t.equal(await source.token(), 'first')
+  now += 250_000
+  t.equal(await source.token(), 'first', 'renewal failed at 83 %: the valid token is still used')
+  now += 45_000
+  await t.rejects(source.token(), ServiceTokenUnavailableError, 'five seconds before expiry it is not')
+  t.equal(await source.token(), 'second', 'renewed once the user service answers')
+  t.equal(user.requests.length, 4)
+})

@@ -43,7 +43,11 @@ export function loadConfig<T extends TObject>(schema: T, env: NodeJS.ProcessEnv 
     if ((schema.properties[name] as { type?: unknown }).type === 'integer' && !/^\s*[+-]?\d+\s*$/.test(value)) converted[name] = value
   }
   const candidate = Value.Default(schema, converted)
-  if (Value.Check(schema, candidate)) return Object.freeze(candidate) as Readonly<Static<T>>
+  if (Value.Check(schema, candidate)) {
+    const conflicts = crossFieldProblems(candidate as Record<string, unknown>)
+    if (conflicts.length > 0) throw new ConfigError(conflicts)
+    return Object.freeze(candidate) as Readonly<Static<T>>
+  }
 
   const problems: ConfigProblem[] = []
   for (const error of Value.Errors(schema, candidate)) {
@@ -72,6 +76,19 @@ function expectation(schema: TSchema | undefined): string {
  * For a service entry point: a bad configuration stops the process with exit code 1 and the
  * message on stderr, before anything else starts.
  */
+/** Rules between variables that no one variable's schema can state. */
+function crossFieldProblems(config: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  // A service token must never pass for a user's access token, nor the other way round.
+  if (config.SERVICE_TOKEN_AUDIENCE !== undefined && config.SERVICE_TOKEN_AUDIENCE === config.JWT_AUDIENCE) {
+    problems.push({
+      variable: 'SERVICE_TOKEN_AUDIENCE',
+      message: `must differ from JWT_AUDIENCE (both are "${String(config.JWT_AUDIENCE)}"), or service tokens would pass for users' tokens`
+    })
+  }
+  return problems
+}
+
 export function loadConfigOrExit<T extends TObject>(service: string, schema: T, env: NodeJS.ProcessEnv = process.env): Readonly<Static<T>> {
   try {
     return loadConfig(schema, env)

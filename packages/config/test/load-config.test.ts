@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { ConfigError, env, loadConfig, mongoClientOptions, mongoVariables, Type } from '../src/index.js'
+import { ConfigError, env, loadConfig, mongoClientOptions, mongoVariables, Type, tokenVerificationVariables } from '../src/index.js'
 
 const schema = Type.Object({
   PORT: env.port(3001),
@@ -38,6 +38,14 @@ t.test('every bad variable is named with what was expected', async (t) => {
   t.same(error.problems.map((p) => p.variable).sort(), ['KAFKA_BROKERS', 'LOG_LEVEL', 'PORT'])
   t.match(error.message, /PORT: .*\(got "eighty"\); expected a TCP port/)
   t.match(error.message, /LOG_LEVEL: .*one of fatal, error/)
+})
+
+t.test('service tokens cannot share the audience of users’ access tokens', async (t) => {
+  const tokens = Type.Object(tokenVerificationVariables)
+  t.equal(loadConfig(tokens, {}).SERVICE_TOKEN_AUDIENCE, 'polyshop-internal')
+  const error = t.throws(() => loadConfig(tokens, { JWT_AUDIENCE: 'shop', SERVICE_TOKEN_AUDIENCE: 'shop' })) as ConfigError
+  t.type(error, ConfigError)
+  t.match(error.message, /SERVICE_TOKEN_AUDIENCE: must differ from JWT_AUDIENCE/)
 })
 
 t.test("a service's MongoDB pool size defaults to 10, is bounded, and reaches the client options", async (t) => {

@@ -19,9 +19,13 @@ t.test('text from users is inert in mails and SMS: one line, no links, no addres
     ['mail me: bob@evil.example', 'mail me: bob[at]evil[.]example'],
     ['Ada\r\nBcc: victim@example.com', 'Ada Bcc: victim[at]example[.]com'],
     ['Ada\u202eevil\u200b', 'Ada evil'],
-    ['<a href=x>click</a>', 'a href=x click /a']
+    ['<a href=x>click</a>', 'a href=x click /a'],
+    ['shop at evil.xn--p1ai today', 'shop at evil[.]xn--p1ai today'],
+    ['Ada\u0085Bcc\u2028x\u2029y', 'Ada Bcc x y']
   ]
-  for (const [given, shown] of names) t.equal(inert(given), shown, JSON.stringify(given))
+  // Messages spell every character outside printable ASCII as \uXXXX (a raw U+2028 would break the TAP stream).
+  const spelled = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`)
+  for (const [given, shown] of names) t.equal(inert(given), shown, spelled(given))
   t.equal([...inert('x'.repeat(500))].length, 100, 'bounded')
 
   const mail = welcome('Click https://evil.example\nX-Injected: 1')

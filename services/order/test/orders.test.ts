@@ -192,6 +192,11 @@ t.test('stock cannot be hoarded: unpaid orders expire and give their stock back;
 
   // 31 minutes later (the default is 30): every unpaid order is cancelled and its stock comes back, once.
   const held = await stock()
+  // The oldest unpaid order is one that cannot be cancelled (a document no version of the service
+  // writes): it is logged and left, and does not keep the others' stock held.
+  await stack.db
+    .collection('orders')
+    .insertOne({ _id: 'unreadable' as never, userId: 'u', status: 'PENDING', createdAt: new Date(0), items: 'broken' })
   const expired = await stack.order.orders.expireUnpaid(Date.now() + 31 * 60_000)
   t.equal(expired, 6, 'the five unpaid, and the bulk order, expired; the paid one did not')
   t.equal(await stock(), (held ?? 0) + 5 + 60, 'their units are back')

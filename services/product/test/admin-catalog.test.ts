@@ -113,19 +113,19 @@ t.test("an admin's stock change cannot undo a reservation made meanwhile on anot
 
 t.test('adjustments and reservations at the same time on one replica add up exactly', async (t) => {
   const { app, inventory, products } = await build(t)
-  const created = (await app.inject({ method: 'POST', url: '/api/v1/products', headers: adminHeaders(), payload: { ...payload, stock: 50 } })).json()
+  const created = (
+    await app.inject({ method: 'POST', url: '/api/v1/products', headers: adminHeaders(), payload: { ...payload, stock: 50 } })
+  ).json()
   const outcomes = await Promise.all([
-    ...Array.from({ length: 20 }, (_, i) => inventory.reserve(`order-${i}`, [{ productId: created.id, quantity: 1 }]).then(() => 'reserved')),
+    ...Array.from({ length: 20 }, (_, i) =>
+      inventory.reserve(`order-${i}`, [{ productId: created.id, quantity: 1 }]).then(() => 'reserved')
+    ),
     ...Array.from({ length: 10 }, () =>
       app
         .inject({ method: 'PATCH', url: `/api/v1/products/${created.id}`, headers: adminHeaders(), payload: { stockAdjustment: 2 } })
         .then((answer) => String(answer.statusCode))
     )
   ])
-  t.same(
-    outcomes.sort(),
-    [...Array(10).fill('200'), ...Array(20).fill('reserved')].sort(),
-    'every reservation and adjustment succeeded'
-  )
+  t.same(outcomes.sort(), [...Array(10).fill('200'), ...Array(20).fill('reserved')].sort(), 'every reservation and adjustment succeeded')
   t.equal((await products.findById(created.id))?.stock, 50 - 20 + 20, 'none lost')
 })

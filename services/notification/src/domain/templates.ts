@@ -39,7 +39,9 @@ export function inert(text: string, maxLength = MAX_NAME_LENGTH): string {
     .replace(/\bhttp(s?)/gi, 'hxxp$1')
     .replace(/:\/\//g, '[:]//')
     .replace(/@/g, '[at]')
-    .replace(/[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)+/gu, (word) => (/\.\p{L}{2,}$/u.test(word) ? word.replaceAll('.', '[.]') : word))
+    .replace(/[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)+/gu, (word) =>
+      /\.(?:\p{L}{2,}|xn--[\p{L}\p{N}-]+)$/iu.test(word) ? word.replaceAll('.', '[.]') : word
+    )
   return [...defanged].length > maxLength ? `${[...defanged].slice(0, maxLength - 1).join('')}…` : defanged
 }
 

@@ -373,11 +373,16 @@ export class Orders {
       .toArray()
     let expired = 0
     for (const stale of due) {
-      await this.#locks.run(stale._id, async () => {
-        const order = await this.#orders.findOne({ _id: stale._id })
-        if (order === null || !UNPAID.includes(order.status)) return
-        if ((await this.#cancelStored(order, reason)) !== null) expired++
-      })
+      try {
+        await this.#locks.run(stale._id, async () => {
+          const order = await this.#orders.findOne({ _id: stale._id })
+          if (order === null || !UNPAID.includes(order.status)) return
+          if ((await this.#cancelStored(order, reason)) !== null) expired++
+        })
+      } catch (error) {
+        // One order that cannot be cancelled must not keep the others' stock held: go on.
+        this.#o.logger.error({ err: error, orderId: stale._id }, 'could not expire an unpaid order; trying again next time')
+      }
     }
     if (expired > 0) this.#o.logger.info({ expired }, 'unpaid orders expired; their stock is released')
     return expired
