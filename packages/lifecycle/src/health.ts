@@ -4,23 +4,23 @@ export interface HealthRoutesOptions {
   /** Named dependencies that must answer for the service to be ready, e.g. { mongodb: ping }. */
   checks: Record<string, () => Promise<boolean>>
   isShuttingDown: () => boolean
-  /**
-   * The checks' outcome is reused this long (ms), and concurrent callers share one round of
-   * checks: however often /readyz is asked, the dependencies are asked at most once per period.
-   * Default 1000; 0 checks on every request.
-   */
+  /** See cachedChecks. Default 1000; 0 checks on every request. */
   cacheMs?: number
+  /**
+   * The checks as cachedChecks(checks, cacheMs) runs them; pass one to share it between ports
+   * (the gateway's public and management ports ask the services once a second between them).
+   */
+  readiness?: () => Promise<string[]>
 }
 
 const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'], additionalProperties: false } as const
 
 /**
- * GET /healthz: the process answers (liveness). GET /readyz: it can serve now (readiness):
- * every check passes and it is not draining; otherwise 503 problem+json naming what failed.
+ * Runs the checks and names the failing ones. The outcome is reused for `cacheMs` and concurrent
+ * callers share one round: however often readiness is asked, the dependencies are asked at most
+ * once per period.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, isShuttingDown, cacheMs = 1000 }) => {
-  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: status } } }, async () => ({ status: 'ok' }))
-
+export function cachedChecks(checks: Record<string, () => Promise<boolean>>, cacheMs = 1000): () => Promise<string[]> {
   const runChecks = async () =>
     (
       await Promise.all(
@@ -28,10 +28,20 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
       )
     ).filter((reason): reason is string => reason !== undefined)
   let last: { at: number; failing: Promise<string[]> } | undefined
-  const checked = () => {
+  return () => {
     if (last === undefined || Date.now() - last.at >= cacheMs) last = { at: Date.now(), failing: runChecks() }
     return last.failing
   }
+}
+
+/**
+ * GET /healthz: the process answers (liveness). GET /readyz: it can serve now (readiness):
+ * every check passes and it is not draining; otherwise 503 problem+json naming what failed.
+ */
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { checks, isShuttingDown, cacheMs = 1000, readiness }) => {
+  app.get('/healthz', { logLevel: 'warn', schema: { response: { 200: status } } }, async () => ({ status: 'ok' }))
+
+  const checked = readiness ?? cachedChecks(checks, cacheMs)
 
   app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
     const failing = isShuttingDown() ? ['shutting down'] : await checked()

@@ -1,4 +1,4 @@
-export { type HealthRoutesOptions, healthRoutes, mongoPing } from './health.js'
+export { cachedChecks, type HealthRoutesOptions, healthRoutes, mongoPing } from './health.js'
 export { HTTP_SERVER_TIMEOUTS, type ListenOptions, listen, requestId, SERVICE_FASTIFY_OPTIONS } from './listen.js'
 export { useMethodNotAllowed } from './method-not-allowed.js'
 export { type Closer, type GracefulShutdown, type GracefulShutdownOptions, gracefulShutdown } from './shutdown.js'

@@ -5,7 +5,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { authentication, createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
 import { graphqlHardeningFromConfig } from '@polyshop/graphql'
-import { healthRoutes, SERVICE_FASTIFY_OPTIONS, trustProxySetting, useMethodNotAllowed, useStrictValidation } from '@polyshop/lifecycle'
+import {
+  cachedChecks,
+  healthRoutes,
+  SERVICE_FASTIFY_OPTIONS,
+  trustProxySetting,
+  useMethodNotAllowed,
+  useStrictValidation
+} from '@polyshop/lifecycle'
 import { metrics, metricsRoute } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
 import { Health, HealthCheckResponse_ServingStatus } from '@polyshop/proto'
@@ -103,18 +110,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     await client.request({ path: '/healthz' })
     return true
   }
-  const health = {
-    checks: {
-      user: ping(users),
-      product: ping(products),
-      recommendation: ping(recommendationRest),
-      order: async () =>
-        (await orderHealth.check({ service: '' }, { timeoutMs: 1000 })).status === HealthCheckResponse_ServingStatus.SERVING
-    },
-    isShuttingDown: options.isShuttingDown ?? (() => false)
+  const checks = {
+    user: ping(users),
+    product: ping(products),
+    recommendation: ping(recommendationRest),
+    order: async () => (await orderHealth.check({ service: '' }, { timeoutMs: 1000 })).status === HealthCheckResponse_ServingStatus.SERVING
   }
-  // From outside, /readyz answers from a result at most a second old: no request rate makes the
-  // gateway ask the services more than once a second.
+  // One cache for both ports.
+  const health = { checks, isShuttingDown: options.isShuttingDown ?? (() => false), readiness: cachedChecks(checks) }
+  // From outside, /readyz answers from a result at most a second old: no request rate on either
+  // port makes the gateway ask the services more than once a second.
   await app.register(healthRoutes, health)
   const management = Fastify({
     ...SERVICE_FASTIFY_OPTIONS,

@@ -77,15 +77,20 @@ t.test('the public port shows no internals: no /metrics; /readyz cannot make the
     t.not((await gateway.management.inject({ url })).statusCode, 404, `${url} on the management port`)
   }
   const healthChecks = () => gateway.user.seen.filter((request) => request.url === '/healthz').length
+  // Past the cached second, then 200 requests, half of them on each port.
+  await new Promise((resolve) => setTimeout(resolve, 1100))
   const before = healthChecks()
-  const answers = await Promise.all(Array.from({ length: 200 }, () => gateway.app.inject({ url: '/readyz' })))
+  const answers = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? gateway.app : gateway.management).inject({ url: '/readyz' }))
+  )
   t.ok(
     answers.every((answer) => answer.statusCode === 200 || answer.statusCode === 503),
     'every /readyz is answered'
   )
-  t.ok(
-    healthChecks() - before <= 2,
-    `200 /readyz requests made ${healthChecks() - before} health checks of the user service (at most one a second)`
+  t.equal(
+    healthChecks() - before,
+    1,
+    '200 /readyz requests on both ports made one health check of the user service (at most one a second, the ports share it)'
   )
 })
 
