@@ -551,9 +551,15 @@ t.test('the services reach the chart’s Kafka over TLS, verifying the brokers a
   const users = workloads(objects).filter((w) => ['user', 'order', 'recommendation', 'notification'].includes(component(w.labels)))
   t.equal(users.length, 4)
   for (const workload of users) {
-    const env = workload.pod.containers[0]?.env ?? []
-    const ca = env.find((e) => e.name === 'KAFKA_TLS_CA')?.valueFrom as { secretKeyRef: { name: string; key: string } } | undefined
-    t.same(ca?.secretKeyRef, { name: `${cluster}-cluster-ca-cert`, key: 'ca.crt' }, `${component(workload.labels)}: the cluster CA`)
+    const container = workload.pod.containers[0]
+    const path = container?.env?.find((e) => e.name === 'KAFKA_TLS_CA_PATH')?.value
+    const mount = container?.volumeMounts?.find((m) => m.mountPath === path)
+    const volume = (workload.pod.volumes ?? []).find((v) => v.name === mount?.name) as { secret?: { secretName: string } } | undefined
+    t.equal(
+      volume?.secret?.secretName,
+      `${cluster}-cluster-ca-cert`,
+      `${component(workload.labels)}: the cluster CA, mounted (renewals reach the running pod)`
+    )
   }
   const plain = listenersOf(render(undefined, ['--set', 'kafka.tls=false']).objects)[0]
   t.same([plain?.port, plain?.tls], [9092, false], 'kafka.tls=false: plain text on 9092')

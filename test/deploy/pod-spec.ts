@@ -8,6 +8,7 @@ export interface Container {
   ports?: Array<{ name?: string; containerPort: number }>
   env?: Array<{ name: string; value?: string; valueFrom?: unknown }>
   envFrom?: Array<{ configMapRef?: { name: string } }>
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } }
   readinessProbe?: Probe
   livenessProbe?: Probe

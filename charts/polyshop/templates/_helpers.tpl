@@ -191,10 +191,10 @@ seccompProfile:
     secretKeyRef: { name: {{ $fullname }}-mongodb-urls, key: {{ .component }} }
 {{- end }}
 {{- if and $wiring.kafka $root.Values.kafka.enabled $root.Values.kafka.tls }}
-- name: KAFKA_TLS_CA
-  valueFrom:
-    # The cluster CA's certificate, which Strimzi's Cluster Operator writes and renews.
-    secretKeyRef: { name: {{ printf "%s-cluster-ca-cert" (include "polyshop.kafkaCluster" $root) }}, key: ca.crt }
+# The cluster CA's certificates, which Strimzi's Cluster Operator writes and renews, mounted (see
+# the deployment): read again for every connection, so a renewed CA is trusted without a restart.
+- name: KAFKA_TLS_CA_PATH
+  value: /etc/polyshop/kafka-ca
 {{- end }}
 {{- if and $wiring.kafka $root.Values.kafka.enabled $root.Values.kafka.authentication }}
 - name: KAFKA_SASL_USERNAME

@@ -163,6 +163,13 @@ export const kafkaVariables = {
       description:
         "PEM CA certificate(s) of the brokers: set, the connection is TLS, verified against them (Strimzi: the cluster CA's ca.crt)"
     })
+  ),
+  KAFKA_TLS_CA_PATH: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "a PEM file, or a directory whose *.crt files are, the brokers' CA certificate(s): set, the connection is TLS, and the files are read again for every new connection (a mounted Secret that Strimzi renews is trusted without a restart)"
+    })
   )
 }
 

@@ -1,4 +1,8 @@
-import { Kafka, type KafkaConfig, type LogEntry, logLevel } from 'kafkajs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import { connect as tlsConnect } from 'node:tls'
+import { type ISocketFactory, Kafka, type KafkaConfig, type LogEntry, logLevel } from 'kafkajs'
 import type { Logger } from 'pino'
 
 export interface KafkaClientOptions {
@@ -11,6 +15,12 @@ export interface KafkaClientOptions {
   password?: string | undefined
   /** PEM CA certificate(s) of the brokers: set, the connection is TLS and the brokers' certificates are verified against it. */
   tlsCa?: string | undefined
+  /**
+   * A PEM file, or a directory of *.crt files, with more CA certificates of the brokers; read
+   * again for every new connection, so a renewed CA (a Secret volume Kubernetes updates) is
+   * trusted without a restart. Set, the connection is TLS.
+   */
+  tlsCaPath?: string | undefined
   /** Overrides for tests and tools. */
   config?: Partial<KafkaConfig>
 }
@@ -39,7 +49,12 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     ...(options.username === undefined || options.password === undefined
       ? {}
       : { sasl: { mechanism: 'scram-sha-512' as const, username: options.username, password: options.password } }),
-    ...(options.tlsCa === undefined ? {} : { ssl: { ca: [options.tlsCa], rejectUnauthorized: true } }),
+    ...(options.tlsCa === undefined && options.tlsCaPath === undefined
+      ? {}
+      : {
+          ssl: true,
+          socketFactory: verifiedTlsSockets(() => [...(options.tlsCa === undefined ? [] : [options.tlsCa]), ...readCas(options.tlsCaPath)])
+        }),
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
@@ -50,12 +65,38 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   })
 }
 
+/** The PEM certificates at `path`: the file, or every *.crt file of the directory (a mounted Secret's keys). */
+export function readCas(path: string | undefined): string[] {
+  if (path === undefined) return []
+  if (!statSync(path).isDirectory()) return [readFileSync(path, 'utf8')]
+  return readdirSync(path)
+    .filter((name) => name.endsWith('.crt') && !name.startsWith('..'))
+    .sort()
+    .map((name) => readFileSync(join(path, name), 'utf8'))
+}
+
+/**
+ * TLS connections to the brokers, each verifying them against the CAs `cas()` gives at that
+ * moment (kafkajs's own factory would keep the certificates it was created with).
+ */
+function verifiedTlsSockets(cas: () => string[]): ISocketFactory {
+  return ({ host, port, onConnect }) => {
+    const socket = tlsConnect(
+      { host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ca: cas(), rejectUnauthorized: true },
+      onConnect
+    )
+    socket.setKeepAlive(true, 60_000)
+    return socket
+  }
+}
+
 /** A service's Kafka settings, as its configuration holds them (the kafkaVariables of @polyshop/config). */
 export interface KafkaConfigVariables {
   KAFKA_BROKERS: string
   KAFKA_SASL_USERNAME?: string | undefined
   KAFKA_SASL_PASSWORD?: string | undefined
   KAFKA_TLS_CA?: string | undefined
+  KAFKA_TLS_CA_PATH?: string | undefined
 }
 
 /** The service's Kafka client from its configuration: brokers, SCRAM credentials and TLS when configured. */
@@ -66,6 +107,7 @@ export function kafkaFromConfig(clientId: string, config: KafkaConfigVariables, 
     username: config.KAFKA_SASL_USERNAME,
     password: config.KAFKA_SASL_PASSWORD,
     tlsCa: config.KAFKA_TLS_CA,
+    tlsCaPath: config.KAFKA_TLS_CA_PATH,
     logger
   })
 }

@@ -1,7 +1,7 @@
 // The services' Kafka client over TLS (what the chart turns on with Strimzi's TLS listener): a
 // broker of the test's own with a TLS listener whose certificate is signed by a CA made here.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startKafka, stopKafka } from '@polyshop/devstack'
@@ -122,4 +122,30 @@ t.test('without KAFKA_TLS_CA the TLS port is not spoken to in plain text', async
   const admin = kafka.admin({ retry: { retries: 0 } })
   await t.rejects(admin.connect())
   await admin.disconnect()
+})
+
+t.test('with KAFKA_TLS_CA_PATH the CAs are read again for each connection: a renewed CA is trusted without a restart', async (t) => {
+  // A directory like a mounted Secret: at first it holds only a CA that did not sign the broker.
+  const mounted = join(dir, 'cluster-ca-cert')
+  mkdirSync(mounted)
+  writeFileSync(join(mounted, 'ca.crt'), stranger.ca)
+  const kafka = kafkaFromConfig('tls-test', { KAFKA_BROKERS: `127.0.0.1:${tlsPort}`, KAFKA_TLS_CA_PATH: mounted }, logger)
+  const before = kafka.admin({ retry: { retries: 0 } })
+  await t.rejects(before.connect(), /certificate|self.signed|unable to verify|KafkaJSConnectionError|Connection error/i, 'refused')
+  await before.disconnect()
+  // The operator renews the CA: the new certificate appears beside the old one.
+  writeFileSync(join(mounted, 'ca-2026-12-05T00-00-00Z.crt'), trusted.ca)
+  const after = kafka.admin({ retry: { retries: 0 } })
+  await after.connect()
+  t.teardown(() => after.disconnect())
+  t.ok((await after.listTopics()).length >= 0, 'the same client connects once the file holds the broker’s CA')
+  // A single PEM file works the same way.
+  const file = kafkaFromConfig(
+    'tls-test',
+    { KAFKA_BROKERS: `127.0.0.1:${tlsPort}`, KAFKA_TLS_CA_PATH: join(mounted, 'ca-2026-12-05T00-00-00Z.crt') },
+    logger
+  )
+  const single = file.admin({ retry: { retries: 0 } })
+  await single.connect()
+  await single.disconnect()
 })
