@@ -137,52 +137,70 @@ t.test('REST: every operation, all checks, as a customer and as an admin: 0 fail
 })
 
 /**
- * The failures of a GraphQL run that are coded refusals of the request — every error carrying a
- * 4xx `status` (a bad argument, an unknown id, a forbidden mutation) — and those that are not.
- * GraphQL's SDL cannot state that an id has a format, a string a length or a mutation a role, so
- * schemathesis, which reads only the SDL, reports such refusals as failures (ST113/ST206).
- * Everything else — a 5xx, an INTERNAL error, a response that breaks the schema, invalid input
- * accepted — is a real failure.
+ * The "server errors" (ST113) of a GraphQL run that are NOT_FOUND answers to a made-up id —
+ * every error coded, with `status` 404 and `classification: "NOT_FOUND"` (Spring GraphQL's word,
+ * which schemathesis does not count among client errors) — and every other failure.
  */
-function graphqlFindings(output: string): { refusals: number; real: string[] } {
+function graphqlFindings(output: string): { notFound: number; real: string[] } {
   const real: string[] = []
-  let refusals = 0
-  const sections = output.split(/\n(?=_{5,} [A-Za-z]+\.[A-Za-z]+ _{5,})/)
-  for (const section of sections) {
-    for (const failure of section.split(/\n\s*\d+\. Test Case ID: /).slice(1)) {
-      const kind = /- (ST\d+) ([^\n]+)/.exec(failure)
-      const body = /\[(\d{3})\][^`]*`(\{[\s\S]*?\})`\s*\n/.exec(failure)
-      let refused = false
-      if (kind !== null && (kind[1] === 'ST113' || kind[1] === 'ST206') && body !== null && Number(body[1]) < 500) {
-        try {
-          const errors = (JSON.parse(body[2] as string) as { errors?: Array<{ extensions?: { status?: number } }> }).errors ?? []
-          refused = errors.length > 0 && errors.every((error) => (error.extensions?.status ?? 500) < 500)
-        } catch {
-          refused = false
-        }
+  let notFound = 0
+  for (const failure of output.split(/\n\s*\d+\. Test Case ID: /).slice(1)) {
+    const kind = /- (ST\d+) /.exec(failure)?.[1]
+    const body = /\[200\][^`]*`(\{[\s\S]*?\})`\s*\n/.exec(failure)?.[1]
+    let answered404 = false
+    if (kind === 'ST113' && body !== undefined) {
+      try {
+        const errors =
+          (JSON.parse(body) as { errors?: Array<{ extensions?: { status?: number; classification?: string; code?: string } }> }).errors ??
+          []
+        answered404 =
+          errors.length > 0 &&
+          errors.every(
+            (e) =>
+              e.extensions?.status === 404 && e.extensions.classification === 'NOT_FOUND' && /_NOT_FOUND$/.test(e.extensions.code ?? '')
+          )
+      } catch {
+        answered404 = false
       }
-      if (refused) refusals++
-      else real.push(failure.slice(0, 2000))
     }
+    if (answered404) notFound++
+    else real.push(failure.slice(0, 2000))
   }
-  return { refusals, real }
+  return { notFound, real }
 }
 
-t.test('GraphQL: every query and mutation, all checks, as a customer and as an admin: no failure of ours', async (t) => {
+t.test('GraphQL: every query and mutation, all checks, as a customer and as an admin: 0 failures', async (t) => {
   const file = join(dir, 'schema.graphql')
   writeFileSync(file, typeDefs)
+  // The admin mutations are an admin's: a customer's run would only hear "forbidden".
+  const adminOnly = ['--exclude-name', 'Mutation.updateProduct', '--exclude-name', 'Mutation.updateOrderStatus']
+  // The SDL has types and nullability but no lengths, patterns, ranges or formats, so schemathesis
+  // generates arguments the services rightly refuse — an id that is not one, an email of one
+  // character, a limit of 0, a cursor this API never issued — each refused with a GraphQL error of
+  // `status` 400 and `classification: "BAD_REQUEST"`, which it would count as "positive data not
+  // accepted". That one check is left out (REST states these rules in its schemas and keeps it);
+  // every other check stays: an uncoded or INTERNAL error, a 5xx, a null in a non-null field, a
+  // malformed response or invalid GraphQL accepted fails the run.
+  const refusalsAreExpected = ['--exclude-checks', 'positive_data_acceptance']
   for (const [who, token, only] of [
-    ['customer', await customerToken(), ['--exclude-name', 'Mutation.logout']],
+    ['customer', await customerToken(), ['--exclude-name', 'Mutation.logout', ...adminOnly]],
     ['admin', await adminToken(), ['--exclude-name', 'Mutation.logout']],
     ['customer (logout)', await customerToken(), ['--include-name', 'Mutation.logout']]
   ] as const) {
-    const run = await fuzz(file, ['--url', `${stack.gateway}/graphql`, '--header', `Authorization: Bearer ${token}`, ...only])
+    const run = await fuzz(file, [
+      '--url',
+      `${stack.gateway}/graphql`,
+      '--header',
+      `Authorization: Bearer ${token}`,
+      ...refusalsAreExpected,
+      ...only
+    ])
     const findings = graphqlFindings(run.output)
-    t.comment(`GraphQL as ${who}: ${report(run)}; coded refusals ${findings.refusals}, other failures ${findings.real.length}`)
-    t.same(findings.real, [], `GraphQL as ${who}: no 5xx, no INTERNAL error, no schema violation, no invalid input accepted`)
+    t.comment(`GraphQL as ${who}: ${report(run)}; of them NOT_FOUND for a made-up id ${findings.notFound}, other ${findings.real.length}`)
+    t.same(findings.real, [], `GraphQL as ${who}: no 5xx, no uncoded or INTERNAL error, no schema violation, no invalid query accepted`)
     t.ok(
-      run.code === 0 || findings.refusals > 0,
-      `schemathesis ran (exit ${run.code})${run.code === 0 || findings.refusals > 0 ? '' : `\n${run.output.slice(-5000)}`}`
+      run.code === 0 || findings.notFound > 0,
+      `schemathesis ran (exit ${run.code})${run.code === 0 || findings.notFound > 0 ? '' : `\n${run.output.slice(-5000)}`}`
     )
     t.ok(run.cases > 0, 'requests were generated')
   }
