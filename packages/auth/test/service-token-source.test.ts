@@ -18,16 +18,20 @@ const issued =
   () =>
     Response.json({ accessToken: token, tokenType: 'Bearer', expiresIn })
 
-t.test('one request for many callers, cached until 80 % of its life, renewed after', async (t) => {
-  let now = 1_000_000
-  const user = fakeUserService([issued('first'), issued('second')])
-  const source = serviceTokenSource({
+/** The order service's token source, asking the fake user service, on a clock of the test's. */
+const orderSource = (fetch: typeof globalThis.fetch, now?: () => number) =>
+  serviceTokenSource({
     userServiceUrl: 'http://user:3001',
     clientId: 'order',
     clientSecret: 's'.repeat(24),
-    fetch: user.fetch,
-    now: () => now
+    fetch,
+    ...(now ? { now } : {})
   })
+
+t.test('one request for many callers, cached until 80 % of its life, renewed after', async (t) => {
+  let now = 1_000_000
+  const user = fakeUserService([issued('first'), issued('second')])
+  const source = orderSource(user.fetch, () => now)
   t.same(await Promise.all([source.token(), source.token(), source.token()]), ['first', 'first', 'first'])
   t.equal(user.requests.length, 1, 'concurrent callers share one request')
   t.same(user.requests[0], { url: `http://user:3001${SERVICE_TOKEN_PATH}`, body: { clientId: 'order', clientSecret: 's'.repeat(24) } })
@@ -66,13 +70,7 @@ t.test('while the user service cannot renew it, the token in hand is used until 
     throw new TypeError('fetch failed')
   }
   const user = fakeUserService([issued('first', 300), down, down, issued('second', 300)])
-  const source = serviceTokenSource({
-    userServiceUrl: 'http://user:3001',
-    clientId: 'order',
-    clientSecret: 's'.repeat(24),
-    fetch: user.fetch,
-    now: () => now
-  })
+  const source = orderSource(user.fetch, () => now)
   t.equal(await source.token(), 'first')
   now += 250_000
   t.equal(await source.token(), 'first', 'renewal failed at 83 %: the valid token is still used')
