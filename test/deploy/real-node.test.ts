@@ -287,7 +287,11 @@ t.test(
       status: {
         phase: string
         conditions?: Array<{ type: string; status: string }>
-        containerStatuses?: Array<{ restartCount: number; ready: boolean }>
+        containerStatuses?: Array<{
+          restartCount: number
+          ready: boolean
+          lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string } }
+        }>
       }
     }
     const pods = () => JSON.parse(kubectl('get', 'pods', '--namespace', NAMESPACE, '-o', 'json')).items as PodStatus[]
@@ -317,7 +321,19 @@ t.test(
           pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
           `${pod.metadata.name} Ready`
         )
-        t.equal(pod.status.containerStatuses?.[0]?.restartCount, 0, `${pod.metadata.name} never restarted`)
+        const status = pod.status.containerStatuses?.[0]
+        // A restart says why: how the last run ended, and what it wrote.
+        const why =
+          (status?.restartCount ?? 0) === 0
+            ? ''
+            : `\nlast run: ${JSON.stringify(status?.lastState)}\n${(() => {
+                try {
+                  return kubectl('logs', pod.metadata.name, '--namespace', NAMESPACE, '--previous', '--tail', '40')
+                } catch (error) {
+                  return `(no previous logs: ${error instanceof Error ? error.message : String(error)})`
+                }
+              })()}`
+        t.equal(status?.restartCount, 0, `${pod.metadata.name} never restarted${why}`)
       }
     })
 

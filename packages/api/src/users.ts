@@ -5,10 +5,12 @@ const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 })
 const Password = Type.String({ minLength: 1, maxLength: 1024 })
 /**
  * Something visible, and no control characters — C0, DEL, C1 (U+0085 is a line break), the line
- * and paragraph separators, or the bidirectional overrides that make text read other than it is
- * stored: a name is one line wherever it is shown or mailed.
+ * and paragraph separators, the zero-width space and invisible characters (not the joiners that
+ * Persian, Indic scripts and emoji need), or the bidirectional marks and
+ * overrides that make text read other than it is stored: a name is one line wherever it is shown
+ * or mailed, and what it shows is all there is.
  */
-const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069'
+const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u200e\\u200f\\u2028-\\u202e\\u2060-\\u2069\\ufeff'
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: `^[^${CONTROL}]*[^\\s${CONTROL}][^${CONTROL}]*$` })
 /** E.164, e.g. +4915123456789. */
 const Phone = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$' })

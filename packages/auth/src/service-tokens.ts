@@ -21,8 +21,9 @@ export interface ServiceTokenSourceOptions {
 
 export interface ServiceTokenSource {
   /**
-   * A valid token: cached, renewed when 80 % of its life has passed (while the user service cannot
-   * renew it, the cached one is used until shortly before it expires); concurrent callers share one request.
+   * A valid token: cached, renewed in the background once 80 % of its life has passed (the cached
+   * one is used meanwhile, and while renewal fails, until shortly before it expires); concurrent
+   * callers share one request.
    */
   token(): Promise<string>
   /** Forgets the cached token (it was refused, e.g. after a key rotation). */
@@ -31,6 +32,9 @@ export interface ServiceTokenSource {
 
 /** A token is not presented in its last seconds: it could expire on the way. */
 const EXPIRY_MARGIN_MS = 10_000
+
+/** After a renewal failed, the next background attempt waits this long. */
+const RENEW_RETRY_MS = 5000
 
 /** Thrown when the user service cannot give a token now (down, or the credentials are refused). */
 export class ServiceTokenUnavailableError extends Error {
@@ -76,19 +80,31 @@ export function serviceTokenSource(options: ServiceTokenSourceOptions): ServiceT
     return body.accessToken
   }
 
-  return {
-    async token() {
-      if (cached !== undefined && cached.renewAt > now()) return cached.token
-      inflight ??= request().finally(() => {
+  // After a failed renewal, the next one waits a little: an outage is not met with a request per call.
+  let failedAt = Number.NEGATIVE_INFINITY
+  const renew = (): Promise<string> => {
+    inflight ??= request()
+      .catch((error: unknown) => {
+        failedAt = now()
+        throw error
+      })
+      .finally(() => {
         inflight = undefined
       })
-      try {
-        return await inflight
-      } catch (error) {
-        // The user service cannot renew it now: the token in hand still works until it expires.
-        if (cached !== undefined && cached.usableUntil > now()) return cached.token
-        throw error
+    return inflight
+  }
+
+  return {
+    async token() {
+      const at = now()
+      if (cached !== undefined && cached.renewAt > at) return cached.token
+      if (cached !== undefined && cached.usableUntil > at) {
+        // Past 80 % of its life: renewed in the background, never waited for — the token in hand
+        // still works, and a slow user service must not eat the caller's deadline.
+        if (at - failedAt >= RENEW_RETRY_MS) renew().catch(() => {})
+        return cached.token
       }
+      return await renew()
     },
     invalidate() {
       cached = undefined

@@ -38,7 +38,9 @@ t.test('one request for many callers, cached until 80 % of its life, renewed aft
   now += 239_000
   t.equal(await source.token(), 'first', 'still fresh at 79 %')
   now += 2000
-  t.equal(await source.token(), 'second', 'renewed past 80 %')
+  t.equal(await source.token(), 'first', 'past 80 % the token in hand is still given, and renewed meanwhile')
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(await source.token(), 'second', 'renewed')
   t.equal(user.requests.length, 2)
 })
 
@@ -64,18 +66,40 @@ t.test('invalidate() forgets the token; refusals and outages are ServiceTokenUna
   t.equal(await source.token(), 'third', 'it asks again once the user service answers')
 })
 
-t.test('while the user service cannot renew it, the token in hand is used until shortly before it expires', async (t) => {
+t.test('past 80 % the token in hand is used at once while it is renewed; failed renewals back off until it expires', async (t) => {
   let now = 1_000_000
+  let release: () => void = () => {}
+  const slow = () => new Promise<Response>((resolve) => (release = () => resolve(issued('renewed', 300)())))
   const down = () => {
     throw new TypeError('fetch failed')
   }
-  const user = fakeUserService([issued('first', 300), down, down, issued('second', 300)])
-  const source = orderSource(user.fetch, () => now)
+  const answers: Array<() => Response | Promise<Response>> = [issued('first', 300), slow, down, down, issued('second', 300)]
+  const requests: string[] = []
+  const fetch = (async () => {
+    requests.push('asked')
+    return await (answers.shift() as () => Response | Promise<Response>)()
+  }) as unknown as typeof globalThis.fetch
+  const source = orderSource(fetch, () => now)
   t.equal(await source.token(), 'first')
+
+  // At 83 % the user service is slow: the caller does not wait for it.
   now += 250_000
-  t.equal(await source.token(), 'first', 'renewal failed at 83 %: the valid token is still used')
+  const hung = new Promise<string>((resolve) => setTimeout(() => resolve('waited for the renewal'), 200))
+  t.equal(await Promise.race([source.token(), hung]), 'first', 'the valid token, at once')
+  release()
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(await source.token(), 'renewed', 'the background renewal replaced it')
+  t.equal(requests.length, 2)
+
+  // Renewal fails: the token in hand still serves, and the next attempt waits 5 s.
+  now += 250_000
+  t.equal(await source.token(), 'renewed')
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(await source.token(), 'renewed', 'still usable after a failed renewal')
+  t.equal(requests.length, 3, 'no second attempt within 5 s')
+  // Five seconds before expiry it is not presented; the caller waits for a renewal that fails.
   now += 45_000
-  await t.rejects(source.token(), ServiceTokenUnavailableError, 'five seconds before expiry it is not')
+  await t.rejects(source.token(), ServiceTokenUnavailableError)
   t.equal(await source.token(), 'second', 'renewed once the user service answers')
-  t.equal(user.requests.length, 4)
+  t.equal(requests.length, 5)
 })

@@ -72,10 +72,6 @@ function expectation(schema: TSchema | undefined): string {
   return description === undefined ? '' : `; expected ${description}`
 }
 
-/**
- * For a service entry point: a bad configuration stops the process with exit code 1 and the
- * message on stderr, before anything else starts.
- */
 /** Rules between variables that no one variable's schema can state. */
 function crossFieldProblems(config: Record<string, unknown>): ConfigProblem[] {
   const problems: ConfigProblem[] = []
@@ -89,6 +85,10 @@ function crossFieldProblems(config: Record<string, unknown>): ConfigProblem[] {
   return problems
 }
 
+/**
+ * For a service entry point: a bad configuration stops the process with exit code 1 and the
+ * message on stderr, before anything else starts.
+ */
 export function loadConfigOrExit<T extends TObject>(service: string, schema: T, env: NodeJS.ProcessEnv = process.env): Readonly<Static<T>> {
   try {
     return loadConfig(schema, env)

@@ -68,11 +68,16 @@ export function createKafka(options: KafkaClientOptions): Kafka {
 /** The PEM certificates at `path`: the file, or every *.crt file of the directory (a mounted Secret's keys). */
 export function readCas(path: string | undefined): string[] {
   if (path === undefined) return []
-  if (!statSync(path).isDirectory()) return [readFileSync(path, 'utf8')]
-  return readdirSync(path)
-    .filter((name) => name.endsWith('.crt') && !name.startsWith('..'))
-    .sort()
-    .map((name) => readFileSync(join(path, name), 'utf8'))
+  const pems = statSync(path).isDirectory()
+    ? readdirSync(path)
+        .filter((name) => name.endsWith('.crt') && !name.startsWith('..'))
+        .sort()
+        .map((name) => readFileSync(join(path, name), 'utf8'))
+    : [readFileSync(path, 'utf8')]
+  if (!pems.some((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))) {
+    throw new Error(`KAFKA_TLS_CA_PATH ${path} holds no PEM certificate: the brokers cannot be verified`)
+  }
+  return pems
 }
 
 /**

@@ -118,7 +118,7 @@ export interface DownstreamCallsOptions {
   maxCalls: number
   /**
    * Nested fields resolved by a batching loader (e.g. `OrderItem.product`): one call per
-   * operation however many times they are selected.
+   * top-level field that reaches them, however many times they are selected under it.
    */
   batchedFields?: ReadonlyArray<string>
 }

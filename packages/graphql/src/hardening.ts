@@ -25,7 +25,7 @@ export interface GraphqlConfig {
   GRAPHQL_JIT: number
 }
 
-/** `batchedFields`: the schema's nested fields resolved by a batching loader (one call per operation each). */
+/** `batchedFields`: the schema's nested fields resolved by a batching loader (one call per top-level field that reaches them). */
 export function graphqlHardeningFromConfig(config: GraphqlConfig, batchedFields: ReadonlyArray<string> = []) {
   return graphqlHardening({
     introspection: config.GRAPHQL_INTROSPECTION,

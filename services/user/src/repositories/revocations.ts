@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Revocation, RevocationCursor, RevocationPage } from '@polyshop/auth'
+import { type Revocation, type RevocationCursor, RevocationFeed, type RevocationPage } from '@polyshop/auth'
 import type { Collection, Db } from 'mongodb'
 
 interface RevocationDocument {
@@ -55,9 +55,12 @@ export class RevocationStore {
         : { revokedAt: { $gte: new Date(Math.max(cursor.since, oldest)) } }
     const found = await this.#revocations.find(filter).sort({ revokedAt: 1, _id: 1 }).limit(this.#pageSize).toArray()
     const last = found.at(-1)
+    const full = found.length === this.#pageSize && last !== undefined
     return {
-      now,
-      ...(found.length === this.#pageSize && last !== undefined ? { next: { since: last.revokedAt.getTime(), after: last._id } } : {}),
+      // A full page: readers that know `next` follow it; older ones (during a rollout) step back
+      // OVERLAP_MS from `now` and so continue from the last entry's time, as they always did.
+      now: full ? last.revokedAt.getTime() + RevocationFeed.OVERLAP_MS : now,
+      ...(full ? { next: { since: last.revokedAt.getTime(), after: last._id } } : {}),
       revocations: found.map(
         (r): Revocation => ({
           id: r._id,
