@@ -11,6 +11,8 @@ export interface Settings {
   events: { rate: number; orders: number }
   /** Scenario 7: seconds per gRPC client run. */
   grpcSeconds: number
+  /** The database scenario: collection sizes (the first is the reference) and seconds per measurement. */
+  database: { sizes: number[]; seconds: number }
 }
 
 export const FULL: Settings = {
@@ -18,7 +20,8 @@ export const FULL: Settings = {
   saturation: { connections: 50, duration: 5 },
   latency: { connections: 10, rate: 300, duration: 5 },
   events: { rate: 20, orders: 200 },
-  grpcSeconds: 5
+  grpcSeconds: 5,
+  database: { sizes: [100, 10_000, 100_000], seconds: 2 }
 }
 
 export const SMOKE: Settings = {
@@ -26,7 +29,8 @@ export const SMOKE: Settings = {
   saturation: { connections: 10, amount: 200 },
   latency: { connections: 5, rate: 200, amount: 100 },
   events: { rate: 20, orders: 10 },
-  grpcSeconds: 1
+  grpcSeconds: 1,
+  database: { sizes: [100, 2_000], seconds: 0.5 }
 }
 
 export interface BenchContext {

@@ -8,6 +8,7 @@ import { ADMIN, startWholeStack } from '@polyshop/testkit'
 import { buildServices } from '../../scripts/build.js'
 import { type BenchContext, FULL, type ScenarioReport, type Settings, SMOKE } from './context.js'
 import { type BenchReport, machine, markdown } from './report.js'
+import { databaseScaling } from './scenarios/database.js'
 import { frameworkCost } from './scenarios/framework-cost.js'
 import { authCost, gatewayHop } from './scenarios/gateway-hop.js'
 import { graphqlScenario } from './scenarios/graphql.js'
@@ -15,7 +16,18 @@ import { grpcClients } from './scenarios/grpc.js'
 import { loginStorm } from './scenarios/login-storm.js'
 import { orderToNotification, placeOrders } from './scenarios/orders.js'
 
-export const SCENARIO_NAMES = ['framework', 'gateway', 'auth', 'graphql', 'orders', 'events', 'grpc', 'memory', 'login-storm'] as const
+export const SCENARIO_NAMES = [
+  'framework',
+  'gateway',
+  'auth',
+  'graphql',
+  'orders',
+  'events',
+  'grpc',
+  'memory',
+  'login-storm',
+  'database'
+] as const
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -98,6 +110,7 @@ export async function runBench(t: Teardown, options: BenchOptions): Promise<Benc
   await run('events', () => orderToNotification(context))
   await run('grpc', () => grpcClients(context))
   await run('login-storm', () => loginStorm(t, context))
+  await run('database', () => databaseScaling(context))
   return report
 }
 

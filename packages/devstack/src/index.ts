@@ -30,7 +30,7 @@ export {
   kwokctlBinaryFlags,
   type NodeBinaries
 } from './kubernetes.js'
-export { ensureFerretDB, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
+export { ensureFerretDB, FERRETDB_PATCHES, FERRETDB_VERSION, type MongoOptions, startMongo, stopMongo, waitForMongo } from './mongo.js'
 export { dockerfileNodeImage, ensureNodeBaseImage, type NodeBaseImage } from './node-image.js'
 export { cacheDir, repoRoot, SERVICE_NODE_OPTIONS, stateDir } from './paths.js'
 export { freePort } from './processes.js'

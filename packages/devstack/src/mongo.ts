@@ -1,5 +1,6 @@
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
 import { cacheDir } from './paths.js'
 import { isPortOpen, runningPid, spawnDaemon, stopDaemon, waitUntil } from './processes.js'
@@ -8,6 +9,9 @@ import { probeTool, requireGo, runStep } from './tools.js'
 /** FerretDB v1.24 with its embedded SQLite backend needs no other database server. */
 export const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB'
 export const FERRETDB_VERSION = 'v1.24.2'
+
+/** Our Go sources added to FerretDB's build (see FERRETDB_PATCHES). */
+const FERRETDB_SOURCES = fileURLToPath(new URL('../ferretdb/', import.meta.url))
 
 export interface MongoOptions {
   dir: string
@@ -19,12 +23,55 @@ export interface MongoOptions {
 export type MongoServerKind = 'mongod' | 'ferretdb'
 
 /**
- * Builds FerretDB once into the cache from its Go module. The module archive leaves out
- * the build/version/version.txt that `git describe` writes in FerretDB's own repository,
- * and the binary refuses to start without it, so we build from a copy that has it.
+ * Our changes to FerretDB's sources, applied to the build copy; the suffix names the binary, so
+ * a change here builds a new one. Each is a file, the exact text it replaces, and its reason.
+ */
+export const FERRETDB_PATCHES = {
+  suffix: 'polyshop.1',
+  edits: [
+    {
+      // The SQLite backend creates the unique _id index on `_ferretdb_sjson->"_id"` but queries
+      // `{_id: …}` as `_ferretdb_sjson->'$._id'`; SQLite uses an expression index only for the
+      // identical expression, so every point read, update and delete scanned the whole table
+      // (rates fell linearly with the collection). The same expression as the index makes them
+      // index lookups.
+      file: 'internal/backends/sqlite/metadata/metadata.go',
+      from: `IDColumn = DefaultColumn + "->'$._id'"`,
+      to: 'IDColumn = DefaultColumn + `->"_id"`'
+    },
+    {
+      // Only a filter that is exactly `{_id: <string>}` was pushed down; `{_id: x, stock: {$gte: n}}`
+      // (a conditional update) and `{_id: {$in: [...]}}` (a batch lookup) read every document.
+      // idPushdown (ferretdb/polyshop_pushdown.go, added beside) narrows any filter that names
+      // _id; FerretDB still applies the whole filter to what comes back.
+      file: 'internal/backends/sqlite/collection.go',
+      from: [
+        '\tif params.Filter.Len() == 1 {',
+        '\t\tv, _ := params.Filter.Get("_id")',
+        '\t\tswitch v.(type) {',
+        '\t\tcase string, types.ObjectID:',
+        '\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)',
+        '\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}',
+        '\t\t}',
+        '\t}',
+        '',
+        '\tq += whereClause'
+      ].join('\n'),
+      to: '\twhereClause, args = idPushdown(params.Filter)\n\n\tq += whereClause'
+    }
+  ],
+  /** Files of ours added to the build copy: from packages/devstack/ferretdb to the path given. */
+  added: [{ source: 'polyshop_pushdown.go', file: 'internal/backends/sqlite/polyshop_pushdown.go' }]
+} as const
+
+/**
+ * Builds FerretDB once into the cache from its Go module, with FERRETDB_PATCHES applied. The
+ * module archive leaves out the build/version/version.txt that `git describe` writes in
+ * FerretDB's own repository, and the binary refuses to start without it, so we build from a
+ * copy that has it.
  */
 export function ensureFerretDB(): string {
-  const binary = join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}`)
+  const binary = join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}-${FERRETDB_PATCHES.suffix}`)
   if (existsSync(binary)) return binary
   requireGo()
   const moduleDir = JSON.parse(
@@ -36,6 +83,14 @@ export function ensureFerretDB(): string {
   // The Go module cache is read-only; the copy must be writable to add version.txt and to delete it.
   runStep('making the FerretDB sources writable', 'chmod', ['-R', 'u+w', work])
   writeFileSync(join(work, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`)
+  for (const edit of FERRETDB_PATCHES.edits) {
+    const file = join(work, edit.file)
+    const source = readFileSync(file, 'utf8')
+    if (!source.includes(edit.from))
+      throw new Error(`FerretDB ${FERRETDB_VERSION}: ${edit.file} no longer holds ${edit.from}; review FERRETDB_PATCHES`)
+    writeFileSync(file, source.replace(edit.from, edit.to))
+  }
+  for (const added of FERRETDB_PATCHES.added) cpSync(join(FERRETDB_SOURCES, added.source), join(work, added.file))
   mkdirSync(join(cacheDir(), 'bin'), { recursive: true })
   const partial = `${binary}.partial-${process.pid}`
   runStep(`building FerretDB ${FERRETDB_VERSION}`, 'go', ['build', '-trimpath', '-buildvcs=false', '-o', partial, './cmd/ferretdb'], {

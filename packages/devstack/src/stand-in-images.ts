@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { containerEnv, imageExists } from './containers.js'
 import { ensureGoProgram } from './go-tools.js'
 import { ensureKafkaRuntime, ensureKafkaTools, KAFKA_LOG4J2 } from './kafka.js'
-import { ensureFerretDB, FERRETDB_VERSION } from './mongo.js'
+import { ensureFerretDB, FERRETDB_PATCHES, FERRETDB_VERSION } from './mongo.js'
 import { dockerfileNodeImage, ensureNodeBaseImage } from './node-image.js'
 import { repoRoot } from './paths.js'
 import { runStep } from './tools.js'
@@ -117,7 +117,7 @@ export function ensureStandInImages(log: (line: string) => void = () => {}): Sta
   const mailpitVersion = version(images.mailpit, 'mailpit')
   const references = {
     kafka: `localhost/polyshop-stand-in/kafka:${kafkaVersion}`,
-    mongodb: `localhost/polyshop-stand-in/ferretdb:${FERRETDB_VERSION}`,
+    mongodb: `localhost/polyshop-stand-in/ferretdb:${FERRETDB_VERSION}-${FERRETDB_PATCHES.suffix}`,
     mailpit: `localhost/polyshop-stand-in/mailpit:v${mailpitVersion}`
   }
   if (!imageExists(references.kafka)) {
