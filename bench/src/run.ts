@@ -45,13 +45,28 @@ export async function runBench(t: Teardown, options: BenchOptions): Promise<Benc
   const settings: Settings = options.smoke ? SMOKE : FULL
   const wanted = (name: string) => options.only === undefined || options.only.length === 0 || options.only.includes(name)
   log('starting the six services')
+  // BENCH_CPU_PROF=<dir>: every service writes a V8 CPU profile there when the run ends (open
+  // the .cpuprofile files in Chrome DevTools or speedscope for flame graphs).
+  const profile = process.env.BENCH_CPU_PROF
+  const services = ['gateway', 'user', 'product', 'order', 'recommendation', 'notification']
+  const nodeArgs =
+    profile === undefined
+      ? undefined
+      : Object.fromEntries(
+          services.map((name) => [name, ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]])
+        )
   const stack = await startWholeStack(t, {
     // Load from one address would otherwise hit the per-client limits at once.
     env: {
-      gateway: { RATE_LIMIT_PER_MINUTE: '1000000', ORDER_RATE_LIMIT_PER_MINUTE: '1000000', AUTH_RATE_LIMIT_PER_MINUTE: '100000' },
+      gateway: {
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        ORDER_RATE_LIMIT_PER_MINUTE: '1000000',
+        AUTH_RATE_LIMIT_PER_MINUTE: '100000'
+      },
       // The load places many unpaid orders per signed-in client.
       order: { MAX_UNPAID_ORDERS: '1000', MAX_HELD_UNITS: '100000' }
-    }
+    },
+    ...(nodeArgs === undefined ? {} : { nodeArgs })
   })
   const pids = Object.fromEntries(Object.entries(stack.processes).map(([name, p]) => [name, p.child.pid ?? 0]))
   let users = 0

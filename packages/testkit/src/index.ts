@@ -159,13 +159,14 @@ let killOnExit = false
  * (plus PATH and HOME). Refuses a build older than the sources, so a test never passes on stale
  * code. Killed when the test ends if it is still running, and when the test process exits
  * another way (a start that throws before any teardown runs): a leftover would keep consuming
- * the shared broker's topics in the services' consumer groups.
+ * the shared broker's topics in the services' consumer groups. `nodeArgs`: options for node
+ * itself that NODE_OPTIONS does not take (e.g. `--cpu-prof`).
  */
-export function spawnService(t: Teardown, service: string, env: Record<string, string>): ServiceProcess {
+export function spawnService(t: Teardown, service: string, env: Record<string, string>, nodeArgs: string[] = []): ServiceProcess {
   const bundle = join(repoRoot, 'services', service, 'dist', 'server.js')
   const stale = staleBuild(service)
   if (stale !== undefined) throw new Error(`${stale} is missing or older than the sources: run \`npm run build\` (npm test does)`)
-  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...nodeArgs, bundle], {
     cwd: join(repoRoot, 'services', service),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: SERVICE_NODE_OPTIONS, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -185,10 +186,21 @@ export function spawnService(t: Teardown, service: string, env: Record<string, s
   child.stderr?.on('data', (chunk) => {
     output += chunk
   })
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    // Profiling (`--cpu-prof` in nodeArgs): the profile is written on a clean exit, so the
+    // service is asked to stop and given a few seconds before it is killed.
+    if (nodeArgs.includes('--cpu-prof')) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+      return
+    }
+    child.kill('SIGKILL')
   })
-  return { child, output: () => output, exited: once(child, 'exit').then(([code]) => code as number | null) }
+  return { child, output: () => output, exited }
 }
 
 /** MONGODB_URL of the test server with a database of its own. */

@@ -48,6 +48,8 @@ export interface WholeStackOptions {
   logLevel?: string
   /** Extra environment per service, e.g. { gateway: { RATE_LIMIT_PER_MINUTE: '1000000' } }. */
   env?: Record<string, Record<string, string>>
+  /** Extra node options per service, e.g. { order: ['--cpu-prof'] } (see spawnService). */
+  nodeArgs?: Record<string, string[]>
 }
 
 export async function startWholeStack(t: Teardown, options: WholeStackOptions = {}): Promise<WholeStack> {
@@ -123,7 +125,7 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
   }
   const processes: Record<string, ServiceProcess> = {}
   const start = async (name: string, port: number) => {
-    processes[name] = spawnService(t, name, { ...common, ...env[name], ...options.env?.[name] })
+    processes[name] = spawnService(t, name, { ...common, ...env[name], ...options.env?.[name] }, options.nodeArgs?.[name])
     await healthy(`${url(port)}/healthz`, processes[name], `${name} to answer`)
   }
   // All at once (each fetches what it needs from the others lazily), then wait for readiness through the gateway.

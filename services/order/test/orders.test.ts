@@ -272,3 +272,40 @@ t.test('an order write whose acknowledgement is lost keeps its stock: recovery d
   t.equal(retried._id, stored?._id, 'a retry with the same key gets that order')
   t.equal(await stock(), (before ?? 0) - 2, 'reserved once')
 })
+
+t.test('the unpaid limits read one document per user; entries the orders disprove are dropped at the limit', async (t) => {
+  const stack = await build(t)
+  const userId = 'holder-1'
+  const client = stack.clientFor(stack.tokens.token(['customer'], userId))
+  const admin = stack.clientFor(stack.tokens.token(['admin']))
+  const holds = stack.db.collection<{ _id: string; orders: Record<string, { units: number }> }>('unpaid_holds')
+  const held = async () => Object.keys((await holds.findOne({ _id: userId }))?.orders ?? {}).sort()
+  const place = (key: string) =>
+    client.createOrder({ items: [{ productId: 'wool-socks', quantity: 1 }], shippingAddress: address, idempotencyKey: key })
+
+  const first = (await place('h-1')).order?.id ?? ''
+  const second = (await place('h-2')).order?.id ?? ''
+  t.same(await held(), [first, second].sort(), 'each placed order is held')
+  await admin.updateOrderStatus({ orderId: first, status: OrderStatus.PAID })
+  await client.cancelOrder({ orderId: second, reason: 'changed my mind' })
+  t.same(await held(), [], 'paying and cancelling let go of them')
+  t.equal(await grpcCode(place('h-3')), undefined, 'a placed order again')
+  const refused = await grpcCode(
+    client.createOrder({ items: [{ productId: 'no-such-product', quantity: 1 }], shippingAddress: address, idempotencyKey: 'h-missing' })
+  )
+  t.equal(refused, Code.NotFound)
+  t.equal((await held()).length, 1, 'an order that was never stored holds nothing')
+
+  // Entries left behind (a removal that failed, two minutes ago) make the user look at the limit:
+  // the exact check over the orders drops them and the order is placed.
+  const stale = Object.fromEntries(
+    Array.from({ length: 5 }, (_, i) => [
+      `orders.lost-${i}`,
+      { units: 1, until: new Date(Date.now() + 600_000), addedAt: new Date(Date.now() - 120_000) }
+    ])
+  )
+  await holds.updateOne({ _id: userId }, { $set: stale })
+  t.equal(await grpcCode(place('h-after-stale')), undefined, 'placed: the orders show 1 unpaid, not 6')
+  t.equal((await held()).filter((id) => id.startsWith('lost-')).length, 0, 'the disproved entries are gone')
+  t.equal((await held()).length, 2)
+})

@@ -9,6 +9,7 @@ import type { InventoryService } from '@polyshop/proto'
 import type { Collection, Db, Filter } from 'mongodb'
 import type { Logger } from 'pino'
 import { type Address, moneyToProto, type OrderDocument, type OrderItem, STATUS_TO_PROTO, type Status } from './order-document.js'
+import { type Hold, UnpaidHolds } from './unpaid-holds.js'
 
 const MAX_LINES = 50
 const MAX_QUANTITY = 99
@@ -49,6 +50,9 @@ const NEXT_STATUSES: Record<Status, Status[]> = {
 const CANCELLABLE: Status[] = ['PENDING', 'CONFIRMED', 'PAID']
 /** Placed, holding stock, not paid yet: what expires and what the per-user limits count. */
 const UNPAID: Status[] = ['PENDING', 'CONFIRMED']
+
+/** A hold younger than this may belong to an order still being placed: an exact check leaves it. */
+const HOLD_GRACE_MS = 60_000
 
 export interface OrdersOptions {
   db: Db
@@ -118,6 +122,7 @@ export class Orders {
   readonly #locks = new KeyedMutex()
   /** Per user, while an order is placed: the unpaid-order limits are checked and kept together. */
   readonly #userLocks = new KeyedMutex()
+  readonly #holds: UnpaidHolds
   /** Unpaid orders whose expiry failed (see expireUnpaid): left out of later batches. */
   readonly #unexpirable = new Set<string>()
 
@@ -125,6 +130,7 @@ export class Orders {
     this.#o = options
     this.#orders = options.db.collection<OrderDocument>('orders')
     this.#requests = options.db.collection<OrderRequestDocument>('order_requests')
+    this.#holds = new UnpaidHolds(options.db)
   }
 
   async ensureIndexes(): Promise<void> {
@@ -152,13 +158,16 @@ export class Orders {
     let order: OrderDocument
     try {
       order = await this.#userLocks.run(identity.userId, async () => {
-        await this.#withinUnpaidLimits(identity.userId, lines)
+        await this.#withinUnpaidLimits(identity.userId, lines, orderId)
         return await this.#place(identity, orderId, lines, shippingAddress, input.idempotencyKey, traceparent)
       })
     } catch (error) {
       // Nothing was stored: the key is free for a corrected retry; unless stock is still held,
       // in which case recover() finds the request and releases it first.
-      if (!stockStillHeld.has(error as Error)) await this.#requests.deleteOne({ _id: requestId })
+      if (!stockStillHeld.has(error as Error)) {
+        await this.#requests.deleteOne({ _id: requestId })
+        await this.#released(identity.userId, orderId)
+      }
       throw error
     }
     // The order is stored: a failure to mark the claim done must not undo it (#existing and
@@ -172,28 +181,44 @@ export class Orders {
   /**
    * Stock cannot be hoarded: a user may hold at most maxUnpaidOrders unpaid orders and
    * maxHeldUnits units in them. Expired ones do not count (expireUnpaid() cancels them soon).
+   * Checked against the user's UnpaidHolds (one lookup by id), and exactly against the orders
+   * only when those say the user is at a limit; then `orderId` is recorded as held.
    */
-  async #withinUnpaidLimits(userId: string, lines: Array<{ quantity: number }>): Promise<void> {
-    const open = await this.#orders
-      .find(
-        { userId, status: { $in: UNPAID }, createdAt: { $gt: new Date(Date.now() - this.#o.unpaidTtlMs) } },
-        { projection: { items: 1 } }
-      )
-      .toArray()
-    if (open.length >= this.#o.maxUnpaidOrders) {
-      throw new ConnectError(
-        `you have ${open.length} unpaid orders, the most allowed: pay or cancel one before placing another`,
-        Code.FailedPrecondition
-      )
-    }
-    const held = open.reduce((sum, order) => sum + order.items.reduce((units, item) => units + item.quantity, 0), 0)
+  async #withinUnpaidLimits(userId: string, lines: Array<{ quantity: number }>, orderId: string): Promise<void> {
+    const now = Date.now()
     const asked = lines.reduce((sum, line) => sum + line.quantity, 0)
-    if (held + asked > this.#o.maxHeldUnits) {
-      throw new ConnectError(
-        `unpaid orders may hold ${this.#o.maxHeldUnits} units in all; you hold ${held} and asked for ${asked}: pay or cancel first`,
-        Code.FailedPrecondition
-      )
+    const { live, expired } = await this.#holds.read(userId, now)
+    const units = (holds: Iterable<Hold>) => [...holds].reduce((sum, hold) => sum + hold.units, 0)
+    if (live.size >= this.#o.maxUnpaidOrders || units(live.values()) + asked > this.#o.maxHeldUnits) {
+      const open = await this.#orders
+        .find({ userId, status: { $in: UNPAID }, createdAt: { $gt: new Date(now - this.#o.unpaidTtlMs) } }, { projection: { items: 1 } })
+        .toArray()
+      // Entries the orders disprove, old enough that their order is not still being placed.
+      const stored = new Set(open.map((order) => order._id))
+      const disproved = [...live].filter(([id, hold]) => !stored.has(id) && hold.addedAt.getTime() < now - HOLD_GRACE_MS).map(([id]) => id)
+      await this.#holds.remove(userId, disproved)
+      if (open.length >= this.#o.maxUnpaidOrders) {
+        throw new ConnectError(
+          `you have ${open.length} unpaid orders, the most allowed: pay or cancel one before placing another`,
+          Code.FailedPrecondition
+        )
+      }
+      const held = open.reduce((sum, order) => sum + order.items.reduce((n, item) => n + item.quantity, 0), 0)
+      if (held + asked > this.#o.maxHeldUnits) {
+        throw new ConnectError(
+          `unpaid orders may hold ${this.#o.maxHeldUnits} units in all; you hold ${held} and asked for ${asked}: pay or cancel first`,
+          Code.FailedPrecondition
+        )
+      }
     }
+    await this.#holds.add(userId, orderId, { units: asked, until: new Date(now + this.#o.unpaidTtlMs), addedAt: new Date(now) }, expired)
+  }
+
+  /** The order no longer holds anything unpaid: its entry goes (a failure only over-counts, see UnpaidHolds). */
+  async #released(userId: string, orderId: string): Promise<void> {
+    await this.#holds.remove(userId, [orderId]).catch((error: unknown) => {
+      this.#o.logger.warn({ err: error, orderId }, 'could not forget an unpaid hold; the next check at the limit will')
+    })
   }
 
   /** A repeat of a key: the same order for the same request, a refusal for another. */
@@ -420,6 +445,7 @@ export class Orders {
       [event]
     )
     if (updated === null) return null
+    await this.#released(order.userId, orderId)
     return (await this.#releaseOrFlag(orderId)) ? { ...updated, stockReleasePending: false } : updated
   }
 
@@ -446,6 +472,7 @@ export class Orders {
         event
       ])
       if (updated === null) throw new ConnectError('the order changed meanwhile; retry', Code.Aborted)
+      if (!UNPAID.includes(status)) await this.#released(order.userId, orderId)
       return updated
     })
   }
