@@ -135,6 +135,20 @@ t.test('seeding again adds nothing and keeps stock that orders took', async (t) 
   t.equal((await service.products.findById('beanie'))?.stock, 3)
 })
 
+t.test('replicas seeding an empty database at the same time all start, and the catalog is there once', async (t) => {
+  const first = await build(t, { seed: false })
+  const replicas = [first, ...(await Promise.all(Array.from({ length: 3 }, () => build(t, { db: first.products.products.db }))))]
+  const { seedDemoCatalog } = await import('../src/seed/seed.js')
+  const outcomes = await Promise.all(replicas.map((replica) => seedDemoCatalog(replica.products, replica.catalog, 'EUR')))
+  t.equal(
+    outcomes.reduce((sum, outcome) => sum + outcome.categories, 0),
+    6,
+    'each category added by exactly one replica'
+  )
+  t.equal(await first.products.categories.countDocuments(), 6)
+  t.equal(await first.products.products.countDocuments(), 60)
+})
+
 t.test('ids= looks many products up at once, in the order asked, leaving unknown ids out', async (t) => {
   const { app } = await build(t)
   const page = await list(app, 'ids=beanie,no-such-product,notebook-a5,beanie')

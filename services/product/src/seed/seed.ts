@@ -14,12 +14,18 @@ export async function seedDemoCatalog(
   let addedCategories = 0
   let addedProducts = 0
   for (const category of DEMO_CATALOG) {
-    const inserted = await products.categories.updateOne(
-      { _id: category.id },
-      { $setOnInsert: { name: category.name, description: category.description } },
-      { upsert: true }
-    )
-    addedCategories += inserted.upsertedCount
+    try {
+      const inserted = await products.categories.updateOne(
+        { _id: category.id },
+        { $setOnInsert: { name: category.name, description: category.description } },
+        { upsert: true }
+      )
+      addedCategories += inserted.upsertedCount
+    } catch (error) {
+      // Two replicas starting together both upsert: the one that loses the insert gets a
+      // duplicate key, which means the category is there.
+      if ((error as { code?: number }).code !== 11000) throw error
+    }
   }
   // Creation times one second apart, in catalog order, so "newest" is a stable order.
   let createdAt = Date.UTC(2026, 0, 1)
