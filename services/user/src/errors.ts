@@ -12,5 +12,6 @@ export const errors = defineProblems('USR', {
   TOO_MANY_ATTEMPTS: { status: 429, title: 'Too many failed sign-ins' },
   BUSY: { status: 503, title: 'Too many sign-ins at once' },
   USER_NOT_FOUND: { status: 404, title: 'User not found' },
+  CANNOT_DISABLE_SELF: { status: 409, title: 'An admin cannot disable their own account' },
   INVALID_CURSOR: { status: 400, title: 'Invalid cursor' }
 })

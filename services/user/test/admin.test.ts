@@ -38,6 +38,26 @@ t.test('the configured admin can list users page by page, newest first', async (
   t.equal(missing.statusCode, 404)
 })
 
+t.test('an admin cannot disable their own account, and stays able to sign in', async (t) => {
+  const { app } = await build(t)
+  const token = await adminToken(app)
+  const me = (await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) })).json() as { id: string }
+  const refused = await app.inject({
+    method: 'POST',
+    url: `/api/v1/users/${me.id}/disabled`,
+    headers: bearer(token),
+    payload: { disabled: true }
+  })
+  t.equal(refused.statusCode, 409)
+  t.equal(refused.json().code, 'USR_CANNOT_DISABLE_SELF')
+  const again = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { email: 'admin@example.com', password: 'admin password 1' }
+  })
+  t.equal(again.statusCode, 200, 'the admin still signs in')
+})
+
 t.test('a customer is refused the admin routes', async (t) => {
   const { app } = await build(t)
   const { accessToken, user } = await register(app, 'cust@example.com')

@@ -146,10 +146,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       schema: {
         ...users,
         ...bearer,
-        summary: 'Disable or re-enable an account (admin)',
+        summary: 'Disable or re-enable an account (admin; not your own: 409)',
         params: UserIdParams,
         body: DisableBody,
-        response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404) }
+        response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 409) }
       }
     },
     forward

@@ -89,8 +89,14 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     '/:id/disabled',
     {
       onRequest: app.requireRole('admin'),
-      schema: { params: UserIdParams, body: DisableBody, response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404) } }
+      schema: { params: UserIdParams, body: DisableBody, response: { 200: UserSchema, ...problemResponses(400, 401, 403, 404, 409) } }
     },
-    async (request) => toPublicUser(await accounts.setDisabled(request.params.id, request.body.disabled))
+    async (request) => {
+      // An admin locking themselves out (perhaps the only admin) is never what was meant.
+      if (request.body.disabled && request.params.id === request.identity?.userId) {
+        throw errors.CANNOT_DISABLE_SELF('You cannot disable your own account; ask another admin.')
+      }
+      return toPublicUser(await accounts.setDisabled(request.params.id, request.body.disabled))
+    }
   )
 }
