@@ -8,7 +8,7 @@ t.setTimeout(600_000)
 t.test('every benchmark scenario runs, checks its answers and reports its ratios', async (t) => {
   const report = await runBench(t, { smoke: true, log: () => {} })
   t.same(report.failures, {}, 'no scenario failed')
-  for (const name of ['framework', 'gateway', 'memory', 'auth', 'graphql', 'orders', 'events', 'grpc', 'login-storm', 'database']) {
+  for (const name of ['framework', 'gateway', 'memory', 'auth', 'graphql', 'orders', 'events', 'grpc', 'login-storm', 'database', 'live']) {
     const scenario = report.scenarios[name]
     t.ok(scenario, `${name} reported`)
     for (const entry of scenario?.ratios ?? []) t.ok(Number.isFinite(entry.median), `${name}: ${entry.name} is a number (${entry.median})`)

@@ -13,6 +13,8 @@ export interface Settings {
   grpcSeconds: number
   /** The database scenario: collection sizes (the first is the reference) and seconds per measurement. */
   database: { sizes: number[]; seconds: number }
+  /** Live order status: open subscriptions, and orders placed (at `rate`/s) while they listen. */
+  live: { subscriptions: number; orders: number; rate: number }
 }
 
 export const FULL: Settings = {
@@ -21,7 +23,8 @@ export const FULL: Settings = {
   latency: { connections: 10, rate: 300, duration: 5 },
   events: { rate: 20, orders: 200 },
   grpcSeconds: 5,
-  database: { sizes: [100, 10_000, 100_000], seconds: 2 }
+  database: { sizes: [100, 10_000, 100_000], seconds: 2 },
+  live: { subscriptions: 1000, orders: 50, rate: 10 }
 }
 
 export const SMOKE: Settings = {
@@ -30,13 +33,16 @@ export const SMOKE: Settings = {
   latency: { connections: 5, rate: 200, amount: 100 },
   events: { rate: 20, orders: 10 },
   grpcSeconds: 1,
-  database: { sizes: [100, 2_000], seconds: 0.5 }
+  database: { sizes: [100, 2_000], seconds: 0.5 },
+  live: { subscriptions: 50, orders: 5, rate: 10 }
 }
 
 export interface BenchContext {
   stack: WholeStack
   /** pid of each service process. */
   pids: Record<string, number>
+  /** The gateway's inspector (node --inspect), to collect its garbage before memory is weighed. */
+  gatewayInspector: string
   settings: Settings
   log: (line: string) => void
   /** A fresh customer's access token (tokens last 15 minutes; scenarios ask for their own). */

@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
-import { ADMIN, startWholeStack } from '@polyshop/testkit'
+import { ADMIN, freePort, startWholeStack } from '@polyshop/testkit'
 import { buildServices } from '../../scripts/build.js'
 import { type BenchContext, FULL, type ScenarioReport, type Settings, SMOKE } from './context.js'
 import { type BenchReport, machine, markdown } from './report.js'
@@ -13,6 +13,7 @@ import { frameworkCost } from './scenarios/framework-cost.js'
 import { authCost, gatewayHop } from './scenarios/gateway-hop.js'
 import { graphqlScenario } from './scenarios/graphql.js'
 import { grpcClients } from './scenarios/grpc.js'
+import { liveSubscriptions } from './scenarios/live.js'
 import { loginStorm } from './scenarios/login-storm.js'
 import { orderToNotification, placeOrders } from './scenarios/orders.js'
 
@@ -26,7 +27,8 @@ export const SCENARIO_NAMES = [
   'grpc',
   'memory',
   'login-storm',
-  'database'
+  'database',
+  'live'
 ] as const
 
 interface Teardown {
@@ -49,24 +51,27 @@ export async function runBench(t: Teardown, options: BenchOptions): Promise<Benc
   // the .cpuprofile files in Chrome DevTools or speedscope for flame graphs).
   const profile = process.env.BENCH_CPU_PROF
   const services = ['gateway', 'user', 'product', 'order', 'recommendation', 'notification']
-  const nodeArgs =
-    profile === undefined
-      ? undefined
-      : Object.fromEntries(
-          services.map((name) => [name, ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]])
-        )
+  const profiling = (name: string) =>
+    profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+  // The gateway's inspector: the live scenario collects its garbage before weighing its memory.
+  const inspectorPort = await freePort()
+  const nodeArgs = Object.fromEntries(
+    services.map((name) => [name, [...profiling(name), ...(name === 'gateway' ? [`--inspect=127.0.0.1:${inspectorPort}`] : [])]])
+  )
   const stack = await startWholeStack(t, {
     // Load from one address would otherwise hit the per-client limits at once.
     env: {
       gateway: {
         RATE_LIMIT_PER_MINUTE: '1000000',
         ORDER_RATE_LIMIT_PER_MINUTE: '1000000',
-        AUTH_RATE_LIMIT_PER_MINUTE: '100000'
+        AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+        // One bench customer holds every live subscription.
+        LIVE_SUBSCRIPTIONS_PER_USER: '10000'
       },
       // The load places many unpaid orders per signed-in client.
       order: { MAX_UNPAID_ORDERS: '1000', MAX_HELD_UNITS: '100000' }
     },
-    ...(nodeArgs === undefined ? {} : { nodeArgs })
+    nodeArgs
   })
   const pids = Object.fromEntries(Object.entries(stack.processes).map(([name, p]) => [name, p.child.pid ?? 0]))
   let users = 0
@@ -82,6 +87,7 @@ export async function runBench(t: Teardown, options: BenchOptions): Promise<Benc
   const context: BenchContext = {
     stack,
     pids,
+    gatewayInspector: `http://127.0.0.1:${inspectorPort}`,
     settings,
     log,
     customerToken: () =>
@@ -126,6 +132,7 @@ export async function runBench(t: Teardown, options: BenchOptions): Promise<Benc
   await run('grpc', () => grpcClients(context))
   await run('login-storm', () => loginStorm(t, context))
   await run('database', () => databaseScaling(context))
+  await run('live', () => liveSubscriptions(context))
   return report
 }
 

@@ -224,14 +224,19 @@ t.test('with external Kafka and MongoDB, exactly the services with events and da
     order: [true, true],
     recommendation: [true, true],
     notification: [true, true],
-    gateway: [false, false]
+    gateway: [false, true]
   }
   for (const [service, [mongodb, kafka]] of Object.entries(wiring)) {
     const allowed = outside.get(service) ?? []
     t.equal(allowed.includes('10.30.0.0/16:27017'), mongodb, `${service} ${mongodb ? 'may' : 'may not'} reach the external MongoDB`)
     t.equal(allowed.includes('10.20.0.0/16:9092'), kafka, `${service} ${kafka ? 'may' : 'may not'} reach the external Kafka`)
   }
-  t.same([...outside.keys()].sort(), ['notification', 'order', 'product', 'recommendation', 'user'], 'nothing else leaves the cluster')
+  t.same(
+    [...outside.keys()].sort(),
+    ['gateway', 'notification', 'order', 'product', 'recommendation', 'user'],
+    'nothing else leaves the cluster'
+  )
+  t.same(outside.get('gateway'), ['10.20.0.0/16:9092'], 'the gateway: the external Kafka and nothing else outside')
 })
 
 function allContainers(workload: Workload): Container[] {
@@ -445,11 +450,15 @@ for (const scenario of rendered) {
         if (/^(ingress-controller|metrics|mongodb) ->/.test(edge)) continue
         t.ok(egress.has(edge), `egress allows ${edge}`)
       }
-      for (const service of ['user', 'order', 'recommendation', 'notification']) {
+      for (const service of ['gateway', 'user', 'order', 'recommendation', 'notification']) {
         t.ok(egress.has(`${service} -> kafka:9093`), `${service} may reach Kafka (TLS)`)
       }
       t.notOk(
-        [...egress].some((e) => e.startsWith('gateway -> kafka') || e.startsWith('gateway -> mongodb')),
+        [...egress].some((e) => e.startsWith('product -> kafka')),
+        'the product service has no business with Kafka'
+      )
+      t.notOk(
+        [...egress].some((e) => e.startsWith('gateway -> mongodb')),
         'the gateway owns no data'
       )
       t.ok(
@@ -548,8 +557,10 @@ t.test('the services reach the chart’s Kafka over TLS, verifying the brokers a
     [['tls', 9093, true, 'scram-sha-512']],
     'one listener: TLS with SCRAM'
   )
-  const users = workloads(objects).filter((w) => ['user', 'order', 'recommendation', 'notification'].includes(component(w.labels)))
-  t.equal(users.length, 4)
+  const users = workloads(objects).filter((w) =>
+    ['gateway', 'user', 'order', 'recommendation', 'notification'].includes(component(w.labels))
+  )
+  t.equal(users.length, 5)
   for (const workload of users) {
     const container = workload.pod.containers[0]
     const path = container?.env?.find((e) => e.name === 'KAFKA_TLS_CA_PATH')?.value
@@ -563,4 +574,46 @@ t.test('the services reach the chart’s Kafka over TLS, verifying the brokers a
   }
   const plain = listenersOf(render(undefined, ['--set', 'kafka.tls=false']).objects)[0]
   t.same([plain?.port, plain?.tls], [9092, false], 'kafka.tls=false: plain text on 9092')
+})
+
+t.test('each KafkaUser may do exactly what its service does; only their pods reach the listener', async (t) => {
+  const { objects } = render()
+  type Acl = { resource: { type: string; name: string; patternType: string }; operations: string[] }
+  const acls = Object.fromEntries(
+    objects
+      .filter((o) => o.kind === 'KafkaUser')
+      .map((o) => [
+        o.metadata.name.replace(/^polyshop-/, ''),
+        ((o.spec as { authorization: { acls: Acl[] } }).authorization.acls ?? []).map(
+          (acl) => `${acl.resource.type} ${acl.resource.name} (${acl.resource.patternType}): ${acl.operations.join(',')}`
+        )
+      ])
+  )
+  t.same(Object.keys(acls).sort(), ['gateway', 'notification', 'order', 'recommendation', 'user'], 'one per service that uses Kafka')
+  t.same(
+    acls.gateway,
+    ['topic order.events (literal): Read,Describe', 'group gateway-live- (prefix): Read'],
+    "the gateway: read order.events, in its replicas' own groups (gateway-live-<host>-<random>), nothing else"
+  )
+  t.same(acls.order, ['topic order.events (literal): Write,Describe'])
+  t.same(acls.recommendation, [
+    'topic order.events (literal): Read,Describe',
+    'topic recommendation.dlq (literal): Write,Describe',
+    'group recommendation (literal): Read'
+  ])
+  type PeerSelector = { podSelector: { matchExpressions: Array<{ key: string; values: string[] }> } }
+  const kafka = objects.find((o) => o.kind === 'Kafka')?.spec as { kafka: { listeners: Array<{ networkPolicyPeers: PeerSelector[] }> } }
+  const peers = kafka.kafka.listeners[0]?.networkPolicyPeers[0]?.podSelector.matchExpressions.find(
+    (e) => e.key === 'app.kubernetes.io/component'
+  )?.values
+  t.same([...(peers ?? [])].sort(), ['gateway', 'notification', 'order', 'recommendation', 'user'], "the listener's NetworkPolicy peers")
+})
+
+t.test('WebSockets through the Ingress: Contour is told which route upgrades; other controllers need nothing', async (t) => {
+  const ingress = (className: string) =>
+    render(undefined, ['--set', 'ingress.enabled=true', '--set', `ingress.className=${className}`]).objects.find(
+      (o) => o.kind === 'Ingress'
+    )
+  t.same(ingress('contour')?.metadata.annotations, { 'projectcontour.io/websocket-routes': '/graphql' })
+  t.equal(ingress('traefik')?.metadata.annotations, undefined)
 })

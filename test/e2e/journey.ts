@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import { eventually, type Mail } from '@polyshop/testkit'
+import { eventually, graphqlWs, type Mail, type WsMessage } from '@polyshop/testkit'
 import type tap from 'tap'
 
 export const address = { name: 'Ada Lovelace', line1: '12 Analytical Row', city: 'London', postalCode: 'N1 9GU', country: 'GB' }
@@ -265,6 +265,47 @@ export function journeyTests(t: Pick<typeof tap, 'test'>, target: JourneyTarget)
     t.same((await listOrders(user.token)).orders, [])
     const refused = await listOrders().catch((error: grpc.ServiceError) => error)
     t.equal((refused as grpc.ServiceError).code, grpc.status.UNAUTHENTICATED)
+  })
+
+  t.test("live: a REST cancel reaches the owner's WebSocket subscription within 1 s, and no one else's", async (t) => {
+    const ann = await register('Ann')
+    const bob = await register('Bob')
+    const url = `${target.gateway.replace(/^http/, 'ws')}/graphql`
+    const subscription = 'subscription { orderUpdated { id userId status updatedAt } }'
+    const anns = graphqlWs(url, { authorization: `Bearer ${ann.token}` })
+    const bobs = graphqlWs(url, { authorization: `Bearer ${bob.token}` })
+    t.teardown(() => {
+      anns.close()
+      bobs.close()
+    })
+    await Promise.all([anns.acknowledged, bobs.acknowledged])
+    anns.subscribe('mine', subscription)
+    bobs.subscribe('mine', subscription)
+    const update = (message: WsMessage) =>
+      (message.payload as { data?: { orderUpdated?: { id: string; status: string; userId: string } } } | undefined)?.data?.orderUpdated
+    const seen = (id: string, status: string) => (message: WsMessage) =>
+      message.type === 'next' && update(message)?.id === id && update(message)?.status === status
+    const placed = await api<Order>('/api/v1/orders', {
+      method: 'POST',
+      token: ann.token,
+      body: { items: [{ productId: 'beanie', quantity: 1 }], shippingAddress: address },
+      headers: { 'idempotency-key': randomUUID() }
+    })
+    t.equal(placed.status, 201)
+    // The first event may wait for the gateway's consumer to join its group after a fresh start.
+    t.match(update(await anns.next(seen(placed.body.id, 'CONFIRMED'), 30_000)), { userId: ann.userId })
+    const asked = Date.now()
+    const cancelled = await api<Order>(`/api/v1/orders/${placed.body.id}/cancel`, { method: 'POST', token: ann.token, body: {} })
+    t.equal(cancelled.status, 200)
+    await anns.next(seen(placed.body.id, 'CANCELLED'), 5000)
+    const delay = Date.now() - asked
+    t.ok(delay <= 1000, `the change reached the subscriber ${delay} ms after the cancel was asked for`)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    t.same(
+      bobs.messages.filter((message) => message.type !== 'ping'),
+      [{ type: 'connection_ack' }],
+      "Bob's subscription saw nothing of Ann's order"
+    )
   })
 
   t.test('Kafka: the welcome and the order confirmation arrive at the SMTP server exactly once', async (t) => {

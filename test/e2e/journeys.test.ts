@@ -3,7 +3,7 @@
 import { Code, createClient } from '@connectrpc/connect'
 import { createGrpcTransport } from '@connectrpc/connect-node'
 import { InventoryService, OrderService } from '@polyshop/proto'
-import { ADMIN, eventually, grpcCode, startWholeStack } from '@polyshop/testkit'
+import { ADMIN, eventually, graphqlWs, grpcCode, startWholeStack, type WsMessage } from '@polyshop/testkit'
 import { MongoClient } from 'mongodb'
 import t from 'tap'
 import { address, journeyClient, journeyTests } from './journey.js'
@@ -193,6 +193,49 @@ t.test(
     t.equal(stack.processes.gateway?.child.exitCode, null, 'the gateway was never restarted')
   }
 )
+
+t.test("live: an admin's status changes (REST and GraphQL) reach the order's subscription and the admin's all-orders one", async (t) => {
+  const customer = await register('Quinn')
+  const admin = (await api<{ accessToken: string }>('/api/v1/auth/login', { method: 'POST', body: ADMIN })).body.accessToken
+  const placed = await api<{ id: string }>('/api/v1/orders', {
+    method: 'POST',
+    token: customer.token,
+    headers: { 'idempotency-key': `live-${Date.now()}` },
+    body: { items: [{ productId: 'wool-socks', quantity: 1 }], shippingAddress: address }
+  })
+  t.equal(placed.status, 201)
+  const url = `${stack.gateway.replace(/^http/, 'ws')}/graphql`
+  const owner = graphqlWs(url, { authorization: `Bearer ${customer.token}` })
+  const everything = graphqlWs(url, { authorization: `Bearer ${admin}` })
+  t.teardown(() => {
+    owner.close()
+    everything.close()
+  })
+  await Promise.all([owner.acknowledged, everything.acknowledged])
+  owner.subscribe('this', 'subscription ($id: ID) { orderUpdated(id: $id) { id status updatedAt } }', { id: placed.body.id })
+  everything.subscribe('all', 'subscription { orderUpdated { id userId status } }')
+  // Neither answers a subscribe; give both a moment to be registered.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const status = (message: WsMessage) =>
+    (message.payload as { data?: { orderUpdated?: { id: string; status: string } } } | undefined)?.data?.orderUpdated
+  const seen = (wanted: string) => (message: WsMessage) => status(message)?.id === placed.body.id && status(message)?.status === wanted
+
+  const asked = Date.now()
+  const paid = await api(`/api/v1/orders/${placed.body.id}/status`, { method: 'PATCH', token: admin, body: { status: 'PAID' } })
+  t.equal(paid.status, 200)
+  await owner.next(seen('PAID'), 1000)
+  t.ok(Date.now() - asked <= 1000, `PAID reached the owner ${Date.now() - asked} ms after the change was asked for`)
+  t.match(status(await everything.next(seen('PAID'), 1000)), { id: placed.body.id })
+
+  const shipped = await graphql(
+    'mutation ($id: ID!) { updateOrderStatus(id: $id, status: SHIPPED) { status } }',
+    { id: placed.body.id },
+    admin
+  )
+  t.same(shipped.data, { updateOrderStatus: { status: 'SHIPPED' } })
+  await owner.next(seen('SHIPPED'), 1000)
+  await everything.next(seen('SHIPPED'), 1000)
+})
 
 t.test('every service drains and exits cleanly on SIGTERM', async (t) => {
   const processes = Object.entries(stack.processes)

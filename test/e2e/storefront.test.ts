@@ -282,6 +282,82 @@ t.test('an admin changes a price and advances an order; shoppers see the new pri
   await guest.context.close()
 })
 
+t.test('a shopper watching an order and My orders sees an admin mark it paid, live, without a reload', async (t) => {
+  const shopper = await open()
+  const { page, context } = shopper
+  const email = `lin-${randomUUID().slice(0, 8)}@example.com`
+  const registered = (await (
+    await fetch(`${stack.gateway}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'a long enough password', name: 'Lin' })
+    })
+  ).json()) as { accessToken: string }
+  const placed = (await (
+    await fetch(`${stack.gateway}/api/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${registered.accessToken}`, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({
+        items: [{ productId: 'wool-socks', quantity: 1 }],
+        shippingAddress: { name: 'Lin', line1: '8 Harbour Rd', city: 'Hong Kong', postalCode: '999077', country: 'HK' }
+      })
+    })
+  ).json()) as { id: string }
+  const reference = placed.id.slice(0, 8).toUpperCase()
+
+  await page.goto('/signin')
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill('a long enough password')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await hasText(page.getByRole('heading', { level: 1 }), 'Welcome back, Lin.')
+  await page.goto(`/orders/${placed.id}`)
+  const list = await context.newPage()
+  await list.goto('/orders')
+  const badges = {
+    order: page.locator('.order-meta .badge'),
+    list: list.getByRole('listitem').filter({ hasText: reference }).locator('.badge')
+  }
+  await hasText(badges.order, 'Confirmed')
+  await hasText(badges.list, 'Confirmed')
+  // A mark on each window: a reload or navigation would wipe it.
+  for (const tab of [page, list]) await tab.evaluate('window.polyshopTestMark = true')
+  // Both pages hold a live subscription at the gateway before anything changes.
+  await eventually(
+    async () => {
+      const metrics = await (await fetch(`${stack.urls.gatewayManagement}/metrics`)).text()
+      return Number(/^gateway_live_subscriptions\{[^}]*\} (\d+)$/m.exec(metrics)?.[1] ?? 0) >= 2 ? true : undefined
+    },
+    WAIT_MS,
+    'both pages subscribed'
+  )
+
+  const admin = (
+    (await (
+      await fetch(`${stack.gateway}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(ADMIN)
+      })
+    ).json()) as { accessToken: string }
+  ).accessToken
+  const paid = await fetch(`${stack.gateway}/api/v1/orders/${placed.id}/status`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+    body: JSON.stringify({ status: 'PAID' })
+  })
+  t.equal(paid.status, 200)
+  await hasText(badges.order, 'Paid')
+  await hasText(badges.list, 'Paid')
+  for (const tab of [page, list]) {
+    await hasText(tab.locator('[data-live-announcement]'), `Order ${reference} is now Paid.`)
+    t.equal(await tab.evaluate('window.polyshopTestMark'), true, 'the same page, never reloaded')
+  }
+  t.equal(await page.locator('[data-live-announcement]').getAttribute('aria-live'), 'polite')
+  await shot(page, 'order-live')
+  t.same(shopper.problems, [], 'no console errors, page errors or CSP violations (the WebSocket is same-origin)')
+  await context.close()
+})
+
 t.test('a failed sign-in and a customer in the admin area read as sentences', async (t) => {
   const { page, problems, context } = await open()
   await page.goto('/signin')

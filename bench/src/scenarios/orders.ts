@@ -24,7 +24,7 @@ const SPREAD = [
   'cast-iron-skillet'
 ]
 
-async function plentyOfStock(context: BenchContext, productIds: readonly string[] = ['canvas-tote']): Promise<void> {
+export async function plentyOfStock(context: BenchContext, productIds: readonly string[] = ['canvas-tote']): Promise<void> {
   for (const id of productIds) {
     const response = await fetch(`${context.stack.gateway}/api/v1/products/${id}`, {
       method: 'PATCH',

@@ -57,6 +57,8 @@ gateway:
   # /metrics, /healthz and /readyz for Prometheus: never in the Service the Ingress/HTTPRoute routes.
   management: 8081
   probe: http
+  # Live order status: reads order.events (its KafkaUser may read, nothing else).
+  kafka: true
   calls: [user, product, order, recommendation]
 user:
   http: 3001

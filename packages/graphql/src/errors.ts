@@ -43,6 +43,18 @@ function publicError(error: GraphQLError, log: { error: (object: object, message
 }
 
 /**
+ * An error a subscription's resolver throws, as the client may see it (mercurius sends
+ * subscription errors without the errorFormatter): the same code and words as a query's.
+ */
+export function publicGraphqlError(error: unknown, field: string, log: { error: (object: object, message: string) => void }): GraphQLError {
+  const wrapped =
+    error instanceof GraphQLError
+      ? error
+      : new GraphQLError(String((error as Error)?.message ?? error), { originalError: error as Error, path: [field] })
+  return publicError(wrapped, log)
+}
+
+/**
  * mercurius' errorFormatter: every error carries `extensions.code`; a resolver's ProblemError keeps
  * its code and detail (and `status`, the HTTP status the REST API gives for it); anything
  * unexpected is logged and shown as INTERNAL without its message.

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 export interface MetricsOptions {
   /** Added to every metric as `service`. */
@@ -48,4 +48,16 @@ export const metrics = fp<MetricsOptions>(
 /** GET /metrics (or `path`) serving a registry: on the service's own port, or on a separate management port. */
 export function metricsRoute(app: FastifyInstance, registry: Registry, path = '/metrics'): void {
   app.get(path, { logLevel: 'warn' }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
+}
+
+/** A gauge read when Prometheus scrapes (a count the service keeps anyway: open connections, a backlog). */
+export function observedGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read())
+    }
+  })
 }

@@ -217,14 +217,14 @@ export function uniqueDatabaseUrl(prefix: string): string {
 export function testTokens(issuer = 'polyshop-user', audience = 'polyshop', serviceAudience = 'polyshop-internal') {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const kid = toPublicJwk(privateKey).kid
-  const signerFor = (aud: string) =>
+  const signerFor = (aud: string, expiresIn = 600_000) =>
     createSigner({
       key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       algorithm: 'ES256',
       kid,
       iss: issuer,
       aud,
-      expiresIn: 600_000
+      expiresIn
     })
   const sign = signerFor(audience)
   const signService = signerFor(serviceAudience)
@@ -234,6 +234,9 @@ export function testTokens(issuer = 'polyshop-user', audience = 'polyshop', serv
   return {
     resolveKey,
     token: (roles: string[], userId: string = randomUUID()) => sign({ sub: userId, roles, jti: randomUUID() }),
+    /** A user's token that expires in `expiresInMs`. */
+    shortLivedToken: (roles: string[], userId: string, expiresInMs: number) =>
+      signerFor(audience, expiresInMs)({ sub: userId, roles, jti: randomUUID() }),
     /** A service token of that service, as the user service issues them. */
     serviceToken,
     /** A token source that always gives that service's token (no user service needed). */
@@ -277,3 +280,4 @@ export async function privateBroker(
     }
   }
 }
+export { type GraphqlWsClient, graphqlWs, type WsMessage } from './graphql-ws.js'

@@ -2,9 +2,10 @@ import { fileURLToPath } from 'node:url'
 import { createClient, type Transport } from '@connectrpc/connect'
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import websocket from '@fastify/websocket'
 import { authentication, createAccessTokenVerifier, type PublicKeyResolver, type RevocationList } from '@polyshop/auth'
 import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
-import { graphqlHardeningFromConfig } from '@polyshop/graphql'
+import { graphqlHardeningFromConfig, publicGraphqlError } from '@polyshop/graphql'
 import {
   cachedChecks,
   healthRoutes,
@@ -13,7 +14,7 @@ import {
   useMethodNotAllowed,
   useStrictValidation
 } from '@polyshop/lifecycle'
-import { metrics, metricsRoute } from '@polyshop/metrics'
+import { metrics, metricsRoute, observedGauge } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
 import { Health, HealthCheckResponse_ServingStatus } from '@polyshop/proto'
 import Fastify, { type FastifyInstance } from 'fastify'
@@ -25,6 +26,10 @@ import type { GatewayConfig } from './config.js'
 import { GraphqlRequest } from './graphql/context.js'
 import { gatewayLoaders, gatewayResolvers } from './graphql/resolvers.js'
 import { typeDefs } from './graphql/schema.js'
+import { LiveConnections } from './live/connections.js'
+import { GRAPHQL_TRANSPORT_WS, graphqlWsHandler, subscriptionsOverWebSocketOnly, WEBSOCKET_UPGRADE } from './live/graphql-ws.js'
+import { OrderUpdateHub } from './live/order-updates.js'
+import { orderUpdatedSubscription } from './live/subscription.js'
 import { apiDocs } from './plugins/docs.js'
 import { rateLimits } from './plugins/rate-limits.js'
 import { storefront } from './plugins/storefront.js'
@@ -49,6 +54,10 @@ export interface Gateway {
   app: FastifyInstance
   /** The management port: /metrics, /healthz, /readyz — for Prometheus and probes, never routed from outside. */
   management: FastifyInstance
+  /** Where order updates (from Kafka, see OrderEventsFeed) are published to the live subscribers. */
+  orderUpdates: OrderUpdateHub
+  /** The open WebSocket connections of live subscribers. */
+  liveConnections: LiveConnections
   close: () => Promise<void>
 }
 
@@ -132,6 +141,36 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(productRoutes, { productServiceUrl: config.PRODUCT_SERVICE_URL, timeoutMs })
   await app.register(orderRoutes, { orders, orderRateLimit: limits.hook(limits.orders) })
 
+  const orderUpdates = new OrderUpdateHub({ maxPendingPerSubscription: config.LIVE_PENDING_UPDATES })
+  const liveConnections = new LiveConnections({
+    verify,
+    revocations: options.revocations,
+    logger,
+    limits: {
+      maxConnections: config.LIVE_MAX_CONNECTIONS,
+      perConnection: config.LIVE_SUBSCRIPTIONS_PER_CONNECTION,
+      perUser: config.LIVE_SUBSCRIPTIONS_PER_USER,
+      idleMs: config.LIVE_IDLE_TIMEOUT_MS,
+      initTimeoutMs: config.LIVE_INIT_TIMEOUT_MS,
+      pingIntervalMs: config.LIVE_PING_INTERVAL_MS
+    }
+  })
+  observedGauge(root.metrics, 'gateway_live_connections', 'open WebSocket connections of live subscribers', () => liveConnections.size)
+  observedGauge(root.metrics, 'gateway_live_subscriptions', 'open orderUpdated subscriptions', () => orderUpdates.size)
+  // Shutdown: clients hear "going away" (1001) and reconnect to another replica.
+  app.addHook('preClose', async () => liveConnections.closeAll())
+  // A frame is at most a request body; past LIVE_MAX_CONNECTIONS the upgrade is refused.
+  // https://github.com/fastify/fastify-websocket#options
+  await app.register(websocket, {
+    options: {
+      maxPayload: config.BODY_LIMIT_BYTES,
+      verifyClient: liveConnections.verifyClient,
+      // Ours when offered; otherwise the client's first, so it opens and hears why it is closed (4406).
+      handleProtocols: (protocols: Set<string>) =>
+        protocols.has(GRAPHQL_TRANSPORT_WS) ? GRAPHQL_TRANSPORT_WS : ([...protocols][0] ?? false)
+    }
+  })
+  const hardening = graphqlHardeningFromConfig(config, ['OrderItem.product'])
   await app.register(mercurius, {
     schema: typeDefs,
     resolvers: gatewayResolvers({
@@ -146,7 +185,30 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     path: '/graphql',
     context: (request) => ({ gateway: new GraphqlRequest(request, verify) }),
     // OrderItem.product: one catalog call per top-level field that reaches it (gatewayLoaders).
-    ...graphqlHardeningFromConfig(config, ['OrderItem.product'])
+    ...hardening,
+    validationRules: [...hardening.validationRules, subscriptionsOverWebSocketOnly]
+  })
+  // Subscriptions over WebSocket on the same path: an upgrade request takes this route, any other
+  // GET /graphql mercurius's. The resolver goes on the schema's field (mercurius attaches
+  // Subscription resolvers only when it serves the socket itself).
+  Object.assign(
+    root.graphql.schema.getSubscriptionType()?.getFields().orderUpdated ?? {},
+    orderUpdatedSubscription({ hub: orderUpdates, connections: liveConnections, orders, logger })
+  )
+  root.addConstraintStrategy(WEBSOCKET_UPGRADE)
+  root.route({
+    method: 'GET',
+    url: '/graphql',
+    constraints: { upgrade: 'websocket' },
+    websocket: true,
+    handler: graphqlWsHandler({
+      schema: () => root.graphql.schema,
+      validationRules: hardening.validationRules,
+      connections: liveConnections,
+      logger,
+      publicError: (error) => publicGraphqlError(error, 'orderUpdated', logger),
+      maxBufferedBytes: config.LIVE_MAX_BUFFERED_BYTES
+    }) as never
   })
 
   await storefront(root, { root: config.STOREFRONT_DIR ?? BUNDLED_STOREFRONT })
@@ -154,6 +216,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     app: root,
     management,
+    orderUpdates,
+    liveConnections,
     close: async () => {
       await Promise.all([users.close(), products.close(), recommendationRest.close()])
     }

@@ -9,6 +9,7 @@ export const errors = defineProblems('GW', {
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   KEYS_UNAVAILABLE: { status: 503, title: 'Service Unavailable' },
   RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  TOO_MANY_SUBSCRIPTIONS: { status: 429, title: 'Too Many Requests' },
   STOREFRONT_NOT_BUILT: { status: 503, title: 'Service Unavailable' },
   ...upstreamProblems
 })

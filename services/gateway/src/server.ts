@@ -2,10 +2,13 @@
 // and the connection pools to the services.
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node'
 import { userServiceTrust } from '@polyshop/auth'
+import { kafkaFromConfig } from '@polyshop/events'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
+import { observedGauge } from '@polyshop/metrics'
 import { buildGateway } from './app.js'
 import { loadGatewayConfig } from './config.js'
+import { OrderEventsFeed } from './live/order-events-feed.js'
 
 const config = loadGatewayConfig()
 const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL })
@@ -23,7 +26,19 @@ const gateway = await buildGateway({
   orderTransport: createGrpcTransport({ baseUrl: config.ORDER_GRPC_URL, sessionManager: orderSessions }),
   isShuttingDown: () => shutdown.shuttingDown
 })
+// Live order updates: this process's own consumer of order.events, in the background (the shop
+// works without Kafka; only the updates wait for it).
+const orderEvents = new OrderEventsFeed({
+  kafka: kafkaFromConfig('gateway', config, logger),
+  logger,
+  publish: (update) => gateway.orderUpdates.publish(update)
+})
+orderEvents.start()
+observedGauge(gateway.app.metrics, 'gateway_live_feed_consuming', '1 while order.events is being read for live subscribers', () =>
+  orderEvents.running ? 1 : 0
+)
 shutdown.add({ name: 'service clients', close: () => gateway.close() })
+shutdown.add({ name: 'order events consumer', close: () => orderEvents.stop() })
 shutdown.add({ name: 'order service connection', close: () => orderSessions.abort() })
 
 await listen(gateway.management, { host: config.HOST, port: config.MANAGEMENT_PORT, shutdown })

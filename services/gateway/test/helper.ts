@@ -1,11 +1,12 @@
 import { create } from '@bufbuild/protobuf'
 import { timestampFromDate } from '@bufbuild/protobuf/wkt'
 import { createRouterTransport, type ServiceImpl } from '@connectrpc/connect'
+import type { RevocationList } from '@polyshop/auth'
 import { loadConfig } from '@polyshop/config'
 import { type Order, OrderSchema, OrderService, OrderStatus } from '@polyshop/proto'
 import { testLogger, testTokens } from '@polyshop/testkit'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { buildGateway } from '../src/app.js'
+import { buildGateway, type Gateway } from '../src/app.js'
 import { GatewayConfigSchema } from '../src/config.js'
 
 interface Teardown {
@@ -57,6 +58,9 @@ export interface GatewayUnderTest {
   recommendation: Upstream
   /** Metadata of every OrderService call. */
   orderCalls: Array<{ method: string; headers: Headers; request: unknown }>
+  /** Where a test publishes order updates (Kafka's part in production). */
+  orderUpdates: Gateway['orderUpdates']
+  liveConnections: Gateway['liveConnections']
 }
 
 /**
@@ -71,6 +75,7 @@ export async function build(
     product?: (app: FastifyInstance) => void
     recommendation?: (app: FastifyInstance) => void
     env?: Record<string, string>
+    revocations?: RevocationList
   } = {}
 ): Promise<GatewayUnderTest> {
   const user = await upstream(t, options.user ?? (() => {}))
@@ -96,14 +101,32 @@ export async function build(
     PRODUCT_SERVICE_URL: product.url,
     RECOMMENDATION_URL: `${recommendation.url}/graphql`,
     DOWNSTREAM_TIMEOUT_MS: '500',
+    // Not connected to here: tests publish to the gateway's order-update hub themselves.
+    KAFKA_BROKERS: '127.0.0.1:9',
     ...options.env
   })
-  const gateway = await buildGateway({ config, logger: testLogger().logger, resolveKey: tokens.resolveKey, orderTransport })
+  const gateway = await buildGateway({
+    config,
+    logger: testLogger().logger,
+    resolveKey: tokens.resolveKey,
+    orderTransport,
+    ...(options.revocations === undefined ? {} : { revocations: options.revocations })
+  })
   t.teardown(async () => {
     await gateway.app.close()
     await gateway.management.close()
     await gateway.close()
   })
   await gateway.app.ready()
-  return { app: gateway.app, management: gateway.management, tokens, user, product, recommendation, orderCalls }
+  return {
+    app: gateway.app,
+    management: gateway.management,
+    tokens,
+    user,
+    product,
+    recommendation,
+    orderCalls,
+    orderUpdates: gateway.orderUpdates,
+    liveConnections: gateway.liveConnections
+  }
 }

@@ -169,6 +169,22 @@ export const typeDefs = /* GraphQL */ `
     similarProducts(productId: ID!, limit: Int = 10): [Recommendation!]!
   }
 
+  "An order's new status, as it happens."
+  type OrderUpdate {
+    id: ID!
+    "The order's owner."
+    userId: ID!
+    status: OrderStatus!
+    "When the order changed (ISO 8601)."
+    updatedAt: String!
+  }
+
+  "Over WebSocket at /graphql (graphql-transport-ws); connection_init carries the access token as authorization: Bearer <token>."
+  type Subscription {
+    "With an id: that order (its owner or an admin). Without: the signed-in user's orders, or every order for an admin."
+    orderUpdated(id: ID): OrderUpdate!
+  }
+
   type Mutation {
     register(input: RegisterInput!): AuthPayload!
     login(email: String!, password: String!): AuthPayload!

@@ -114,6 +114,18 @@ async function currentToken(): Promise<Session | null> {
 }
 
 /**
+ * The access token to open a live connection with: the session's, renewed first when it is about
+ * to expire or when `refused` (the server closed the connection over it). Undefined: signed out,
+ * or the session could not be renewed (it has ended).
+ */
+export async function liveAccessToken(refused = false): Promise<string | undefined> {
+  const current = session.get()
+  if (current === null) return undefined
+  if (!refused) return (await currentToken())?.accessToken
+  return (await renew(current))?.accessToken
+}
+
+/**
  * One GraphQL operation at /graphql, signed in when there is a session. A refused access token
  * is renewed once and the operation sent again (safe: the refused call did nothing, and orders
  * carry an idempotency key); if the session cannot be renewed, it ends.

@@ -62,6 +62,10 @@ export interface PagesState<T> {
   retry: () => void
   /** Puts a changed item where the one with its id is. */
   replace: (item: T) => void
+  /** Changes some fields of the item with this id, if it is shown. */
+  patch: (id: string, fields: Partial<T>) => void
+  /** Reads the first page again in the background: shown items take its fresh state, new ones go on top. */
+  refresh: () => void
 }
 
 /** A list loaded a page at a time; a new `key` starts over, and a stale answer never lands. */
@@ -96,6 +100,19 @@ export function usePages<T extends { id: string }>(fetchPage: (after: string | n
     error: state.error,
     more: () => void load(cursor),
     retry: () => void load(items.length === 0 ? null : cursor),
-    replace: (item) => setItems((previous) => previous.map((other) => (other.id === item.id ? item : other)))
+    replace: (item) => setItems((previous) => previous.map((other) => (other.id === item.id ? item : other))),
+    patch: (id, fields) => setItems((previous) => previous.map((item) => (item.id === id ? { ...item, ...fields } : item))),
+    refresh: () => {
+      fetchPage(null).then(
+        (page) =>
+          setItems((previous) => {
+            const fresh = new Map(page.items.map((item) => [item.id, item]))
+            const shown = new Set(previous.map((item) => item.id))
+            return [...page.items.filter((item) => !shown.has(item.id)), ...previous.map((item) => fresh.get(item.id) ?? item)]
+          }),
+        // A background refresh: the list stays as it was, the next one may work.
+        () => {}
+      )
+    }
   }
 }

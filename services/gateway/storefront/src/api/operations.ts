@@ -56,3 +56,6 @@ export const UPDATE_PRODUCT = `mutation UpdateProduct($id: ID!, $input: UpdatePr
 export const UPDATE_ORDER_STATUS = `mutation UpdateOrderStatus($id: ID!, $status: OrderStatusStep!) {
   updateOrderStatus(id: $id, status: $status) { ${ORDER} }
 }`
+
+/** Live order status (over the WebSocket, see live.ts): one order, or all of the signed-in user's. */
+export const ORDER_UPDATED = 'subscription OrderUpdated($id: ID) { orderUpdated(id: $id) { id status updatedAt } }'

@@ -103,7 +103,7 @@ export function dateText(iso: string): string {
   return new Date(iso).toLocaleString(navigator.language || 'en', { dateStyle: 'medium', timeStyle: 'short' })
 }
 
-const STATUS_TEXT: Record<string, string> = {
+export const STATUS_TEXT: Record<string, string> = {
   PENDING: 'Pending',
   CONFIRMED: 'Confirmed',
   PAID: 'Paid',

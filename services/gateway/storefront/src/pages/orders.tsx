@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks'
 import { gql } from '../api/client.js'
 import { useMutation, usePages, useQuery } from '../api/hooks.js'
+import { type OrderUpdate, useOrderUpdates } from '../api/live.js'
 import { CANCEL_ORDER, ORDER_DETAIL, ORDERS } from '../api/operations.js'
 import type { Order, Page } from '../api/types.js'
-import { dateText, ErrorNote, Loading, orderNumber, Price, ProductArt, StatusBadge } from '../components/ui.js'
+import { dateText, ErrorNote, Loading, orderNumber, Price, ProductArt, STATUS_TEXT, StatusBadge } from '../components/ui.js'
 import { Link, useRoute, useTitle } from '../router.js'
 import { pathTo } from '../routes.js'
 import { session } from '../session.js'
@@ -36,6 +37,18 @@ export function useOrderPages(allUsers: boolean) {
   )
 }
 
+/** What the polite live region says when an order changes while the shopper looks at it. */
+const announcement = (update: OrderUpdate) => `Order ${orderNumber(update.id)} is now ${STATUS_TEXT[update.status] ?? update.status}.`
+
+/** Announced to screen readers without interrupting them; visible to nobody else (the badge shows it). */
+function LiveAnnouncement(props: { text: string }) {
+  return (
+    <p class="visually-hidden" role="status" aria-live="polite" data-live-announcement>
+      {props.text}
+    </p>
+  )
+}
+
 const itemsText = (order: Order) => {
   const count = order.items.reduce((sum, item) => sum + item.quantity, 0)
   return `${count} ${count === 1 ? 'item' : 'items'}`
@@ -50,9 +63,21 @@ export function OrdersPage() {
 
 function OrderList() {
   const pages = useOrderPages(false)
+  const [said, setSaid] = useState('')
+  useOrderUpdates(
+    undefined,
+    (update) => {
+      const shown = pages.items.find((order) => order.id === update.id)
+      if (shown === undefined || shown.status === update.status) return
+      pages.patch(update.id, { status: update.status, updatedAt: update.updatedAt })
+      setSaid(announcement(update))
+    },
+    pages.refresh
+  )
   return (
     <section aria-labelledby="orders-heading">
       <h1 id="orders-heading">My orders</h1>
+      <LiveAnnouncement text={said} />
       <ErrorNote message={pages.error} onRetry={pages.retry} />
       {!pages.loading && pages.error === undefined && pages.items.length === 0 ? (
         <p>
@@ -96,7 +121,21 @@ function OrderDetail(props: { id: string }) {
   const cancel = useMutation<{ cancelOrder: Order }, { id: string; reason?: string }>(CANCEL_ORDER)
   const [confirming, setConfirming] = useState(false)
   const [order, setOrder] = useState<Order | undefined>(undefined)
+  const [said, setSaid] = useState('')
   const shown = order ?? result.data?.order
+  useOrderUpdates(
+    props.id,
+    (update) => {
+      if (shown === undefined || shown.status === update.status) return
+      setOrder({ ...shown, status: update.status, updatedAt: update.updatedAt })
+      setSaid(announcement(update))
+    },
+    () => {
+      // What the server says now replaces what this page last knew.
+      setOrder(undefined)
+      result.reload()
+    }
+  )
   if (shown === undefined) return result.error === undefined ? <Loading /> : <ErrorNote message={result.error} onRetry={result.reload} />
   const onCancel = async () => {
     const done = await cancel.run({ id: shown.id, reason: 'cancelled by the customer in the storefront' })
@@ -113,6 +152,7 @@ function OrderDetail(props: { id: string }) {
         </div>
       ) : null}
       <h1 id="order-heading">Order {orderNumber(shown.id)}</h1>
+      <LiveAnnouncement text={said} />
       <p class="order-meta">
         Placed {dateText(shown.createdAt)} · <StatusBadge status={shown.status} />
       </p>
