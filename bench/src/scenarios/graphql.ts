@@ -67,11 +67,15 @@ export async function graphqlScenario(t: Teardown, context: BenchContext): Promi
     ORDER_GRPC_URL: stack.orderGrpc,
     RECOMMENDATION_URL: `${stack.urls.recommendation}/graphql`,
     RATE_LIMIT_PER_MINUTE: '1000000',
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '',
     GRAPHQL_JIT: '1'
   })
   const jitUrl = `http://127.0.0.1:${port}`
-  for (let attempt = 0; attempt < 300; attempt++) {
+  for (let attempt = 0; ; attempt++) {
     if ((await fetch(`${jitUrl}/healthz`).catch(() => undefined))?.ok) break
+    if (attempt >= 300 || jitGateway.child.exitCode !== null) {
+      throw new Error(`the second (graphql-jit) gateway did not start: ${jitGateway.output()}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   const recommendationsBody = await graphql(stack.gateway, RECOMMENDATIONS_QUERY)
