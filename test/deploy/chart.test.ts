@@ -168,6 +168,24 @@ t.test('compose.yaml runs the Kafka, MongoDB and Mailpit versions the chart runs
   )
 })
 
+t.test('compose.yaml: every service the chart wires to Kafka gets its brokers and starts once the topics exist', async (t) => {
+  type ComposeService = { environment?: Record<string, string>; depends_on?: Record<string, { condition: string }> | string[] }
+  const compose = YAML.parse(readFileSync(join(repoRoot, 'compose.yaml'), 'utf8'), { merge: true }) as {
+    services: Record<string, ComposeService>
+  }
+  const configMaps = render().objects.filter((o) => o.kind === 'ConfigMap')
+  const withKafka = SERVICES.filter(
+    (service) => 'KAFKA_BROKERS' in (configMaps.find((c) => c.metadata.name === `polyshop-${service}`)?.data ?? {})
+  )
+  t.ok(withKafka.includes('gateway'), 'the gateway is among them (live order status)')
+  for (const service of withKafka) {
+    const declared = compose.services[service]
+    t.equal(declared?.environment?.KAFKA_BROKERS, 'kafka:9092', `${service}: KAFKA_BROKERS`)
+    const after = Array.isArray(declared?.depends_on) ? undefined : declared?.depends_on?.['kafka-topics']
+    t.same(after, { condition: 'service_completed_successfully' }, `${service} starts after kafka-topics`)
+  }
+})
+
 t.test(
   'the helm test pod: restricted, the gateway image, the gateway Service, deleted once it passed; off with tests.enabled=false',
   async (t) => {
@@ -386,6 +404,13 @@ for (const scenario of rendered) {
         }
       ).podSelector.matchExpressions.find((e) => e.key === 'app.kubernetes.io/component')?.values
       for (const { labels } of pods) t.ok(covered?.includes(component(labels)), `${component(labels)} pods are under the default deny`)
+      const dns = policies.find((p) => p.metadata.name.endsWith('-dns'))
+      const resolving = (
+        (dns?.spec ?? { podSelector: { matchExpressions: [] } }) as {
+          podSelector: { matchExpressions: Array<{ key: string; values: string[] }> }
+        }
+      ).podSelector.matchExpressions.find((e) => e.key === 'app.kubernetes.io/component')?.values
+      t.ok(resolving?.includes('gateway'), 'the gateway may resolve names (the Kafka bootstrap and brokers among them)')
 
       type Peer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: { cidr: string } }
       type Rule = { from?: Peer[]; to?: Peer[]; ports?: Array<{ port: number }> }
@@ -460,6 +485,17 @@ for (const scenario of rendered) {
       t.notOk(
         [...egress].some((e) => e.startsWith('gateway -> mongodb')),
         'the gateway owns no data'
+      )
+      t.same(
+        [...egress].filter((e) => e.startsWith('gateway ->')).sort(),
+        [
+          'gateway -> kafka:9093',
+          'gateway -> order:50051',
+          'gateway -> product:3002',
+          'gateway -> recommendation:3004',
+          'gateway -> user:3001'
+        ],
+        'the gateway reaches the services it calls and Kafka (live order status), nothing else but DNS'
       )
       t.ok(
         [...egress].some((e) => e.startsWith('notification -> outside')),
@@ -576,6 +612,77 @@ t.test('the services reach the chart’s Kafka over TLS, verifying the brokers a
   t.same([plain?.port, plain?.tls], [9092, false], 'kafka.tls=false: plain text on 9092')
 })
 
+t.test('the gateway gets Kafka as every service that uses it does: the brokers, its own SCRAM user, the cluster CA', async (t) => {
+  const usesKafka = ['gateway', 'user', 'order', 'recommendation', 'notification']
+  /** Per service: its KAFKA_* variables (ConfigMap and Secret references) and where the cluster CA is mounted from. */
+  const kafkaWiring = (extra: string[] = []) => {
+    const { objects } = render(undefined, extra)
+    const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((c) => [c.metadata.name, c.data ?? {}]))
+    const users = objects.filter((o) => o.kind === 'KafkaUser').map((o) => o.metadata.name)
+    const wiring = workloads(objects)
+      .filter((w) => w.object.kind === 'Deployment' && SERVICES.includes(component(w.labels) as never))
+      .map((w) => {
+        const container = w.pod.containers[0]
+        const variables: Record<string, unknown> = Object.assign(
+          {},
+          ...(container?.envFrom ?? []).map((e) => configMaps.get(e.configMapRef?.name ?? '') ?? {}),
+          Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]))
+        )
+        const mount = container?.volumeMounts?.find((m) => m.name === 'kafka-ca')
+        const volume = (w.pod.volumes ?? []).find((v) => v.name === 'kafka-ca') as { secret?: { secretName: string } } | undefined
+        return [
+          component(w.labels),
+          {
+            kafka: Object.fromEntries(Object.entries(variables).filter(([name]) => name.startsWith('KAFKA_'))),
+            ca: mount === undefined ? null : { path: mount.mountPath, readOnly: mount.readOnly, secret: volume?.secret?.secretName }
+          }
+        ] as const
+      })
+    return { users, wiring: Object.fromEntries(wiring) }
+  }
+  const sasl = (service: string) => ({
+    KAFKA_SASL_USERNAME: `polyshop-${service}`,
+    KAFKA_SASL_PASSWORD: { secretKeyRef: { name: `polyshop-${service}`, key: 'password' } }
+  })
+  const ca = { path: '/etc/polyshop/kafka-ca', readOnly: true, secret: 'polyshop-kafka-cluster-ca-cert' }
+
+  const defaults = kafkaWiring()
+  t.same(Object.keys(defaults.wiring).sort(), [...SERVICES].sort())
+  for (const service of SERVICES) {
+    const expected = usesKafka.includes(service)
+      ? {
+          kafka: { KAFKA_BROKERS: 'polyshop-kafka-kafka-bootstrap:9093', KAFKA_TLS_CA_PATH: ca.path, ...sasl(service) },
+          ca
+        }
+      : { kafka: {}, ca: null }
+    t.same(defaults.wiring[service], expected, `${service}: ${usesKafka.includes(service) ? 'TLS, SCRAM, the CA mounted' : 'no Kafka'}`)
+  }
+  // The SCRAM password is the one Strimzi's User Operator writes for the service's own KafkaUser.
+  t.ok(defaults.users.includes('polyshop-gateway'), 'the Secret the gateway reads belongs to its KafkaUser')
+
+  const plain = kafkaWiring(['--set', 'kafka.tls=false'])
+  t.same(
+    plain.wiring.gateway,
+    { kafka: { KAFKA_BROKERS: 'polyshop-kafka-kafka-bootstrap:9092', ...sasl('gateway') }, ca: null },
+    'kafka.tls=false: port 9092, no CA path and no CA volume'
+  )
+  const open = kafkaWiring(['--set', 'kafka.authentication=false'])
+  t.same(open.users, [], 'kafka.authentication=false: no KafkaUsers')
+  t.same(
+    open.wiring.gateway,
+    { kafka: { KAFKA_BROKERS: 'polyshop-kafka-kafka-bootstrap:9093', KAFKA_TLS_CA_PATH: ca.path }, ca },
+    'kafka.authentication=false: TLS without a SCRAM user'
+  )
+  const external = kafkaWiring(['--set', 'kafka.enabled=false', '--set', 'kafka.external.brokers=kafka.example.net:9092'])
+  for (const service of usesKafka) {
+    t.same(
+      external.wiring[service],
+      { kafka: { KAFKA_BROKERS: 'kafka.example.net:9092' }, ca: null },
+      `external Kafka: ${service} gets its brokers`
+    )
+  }
+})
+
 t.test('each KafkaUser may do exactly what its service does; only their pods reach the listener', async (t) => {
   const { objects } = render()
   type Acl = { resource: { type: string; name: string; patternType: string }; operations: string[] }
@@ -595,12 +702,25 @@ t.test('each KafkaUser may do exactly what its service does; only their pods rea
     ['topic order.events (literal): Read,Describe', 'group gateway-live- (prefix): Read'],
     "the gateway: read order.events, in its replicas' own groups (gateway-live-<host>-<random>), nothing else"
   )
+  t.same(acls.user, ['topic user.events (literal): Write,Describe'])
   t.same(acls.order, ['topic order.events (literal): Write,Describe'])
   t.same(acls.recommendation, [
     'topic order.events (literal): Read,Describe',
     'topic recommendation.dlq (literal): Write,Describe',
     'group recommendation (literal): Read'
   ])
+  t.same(acls.notification, [
+    'topic user.events (literal): Read,Describe',
+    'topic order.events (literal): Read,Describe',
+    'topic notification.dlq (literal): Write,Describe',
+    'group notification (literal): Read'
+  ])
+  // The prefix is the one the gateway names its groups with, in one place in its code.
+  const { LIVE_GROUP_PREFIX } = (await import('../../services/gateway/src/live/order-events-feed.js')) as { LIVE_GROUP_PREFIX: string }
+  t.ok(
+    acls.gateway?.includes(`group ${LIVE_GROUP_PREFIX} (prefix): Read`),
+    `the ACL's group prefix is the gateway's (${LIVE_GROUP_PREFIX})`
+  )
   type PeerSelector = { podSelector: { matchExpressions: Array<{ key: string; values: string[] }> } }
   const kafka = objects.find((o) => o.kind === 'Kafka')?.spec as { kafka: { listeners: Array<{ networkPolicyPeers: PeerSelector[] }> } }
   const peers = kafka.kafka.listeners[0]?.networkPolicyPeers[0]?.podSelector.matchExpressions.find(
@@ -616,4 +736,16 @@ t.test('WebSockets through the Ingress: Contour is told which route upgrades; ot
     )
   t.same(ingress('contour')?.metadata.annotations, { 'projectcontour.io/websocket-routes': '/graphql' })
   t.equal(ingress('traefik')?.metadata.annotations, undefined)
+  t.equal(ingress('nginx')?.metadata.annotations, undefined, 'ingress-nginx: its 60 s timeouts outlast the pings, nothing is set')
+  // values.yaml tells operators the ping interval its advice rests on: it must be the gateway's default.
+  const { GatewayConfigSchema } = (await import('../../services/gateway/src/config.js')) as {
+    GatewayConfigSchema: { properties: Record<string, { default?: unknown }> }
+  }
+  const ping = GatewayConfigSchema.properties.LIVE_PING_INTERVAL_MS?.default
+  t.equal(typeof ping, 'number')
+  t.match(
+    readFileSync(join(CHART, 'values.yaml'), 'utf8'),
+    `WebSocket ping every ${Number(ping) / 1000} s (LIVE_PING_INTERVAL_MS)`,
+    'values.yaml states the ping interval the gateway uses'
+  )
 })

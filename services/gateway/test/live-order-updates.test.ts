@@ -9,6 +9,14 @@ import { build, sampleOrder } from './helper.js'
 
 const SUBSCRIPTION = 'subscription ($id: ID) { orderUpdated(id: $id) { id userId status updatedAt } }'
 
+/** Waits until `condition` holds (the protocol acknowledges no subscribe: the hub's count says it is registered). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 5000) throw new Error(`still not ${what} after 5 s`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 async function live(t: { teardown: (fn: () => unknown) => void }, options: Parameters<typeof build>[1] = {}) {
   const gateway = await build(t, options)
   const address = await gateway.app.listen({ port: 0, host: '127.0.0.1' })
@@ -22,7 +30,16 @@ async function live(t: { teardown: (fn: () => unknown) => void }, options: Param
     clients.push(client)
     return client
   }
-  return { ...gateway, url, connect }
+  /** A connection of `token`'s holder with one subscription ('1'), registered at the hub. */
+  const subscriber = async (token: string) => {
+    const client = connect(token)
+    await client.acknowledged
+    const before = gateway.orderUpdates.size
+    client.subscribe('1', SUBSCRIPTION)
+    await until(() => gateway.orderUpdates.size === before + 1, 'subscribed')
+    return client
+  }
+  return { ...gateway, url, connect, subscriber }
 }
 
 const update = (userId: string, overrides: Partial<OrderUpdate> = {}): OrderUpdate => ({
@@ -37,24 +54,13 @@ const update = (userId: string, overrides: Partial<OrderUpdate> = {}): OrderUpda
 const dataOf = (id: string) => (message: WsMessage) => message.id === id && message.type === 'next'
 const errorOf = (id: string) => (message: WsMessage) => message.id === id && message.type === 'error'
 
-/** Waits until `condition` holds (mercurius answers nothing on subscribe: the hub's count says it is registered). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 5000) throw new Error(`still not ${what} after 5 s`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 const subscribed = (hub: { size: number }, count: number) => until(() => hub.size === count, `${count} subscriptions`)
 
 t.test("a user's subscription sees their own orders change, never another user's", async (t) => {
   const gateway = await live(t)
   const ann = randomUUID()
   const bob = randomUUID()
-  const client = gateway.connect(gateway.tokens.token(['customer'], ann))
-  await client.acknowledged
-  client.subscribe('1', SUBSCRIPTION)
-  await subscribed(gateway.orderUpdates, 1)
+  const client = await gateway.subscriber(gateway.tokens.token(['customer'], ann))
 
   const bobs = update(bob, { status: 'SHIPPED' })
   const anns = update(ann, { status: 'PAID' })
@@ -119,10 +125,7 @@ t.test('no token, a bad token: the connection is closed with 4401 and never ackn
 
 t.test('the connection ends when its access token expires', async (t) => {
   const gateway = await live(t)
-  const client = gateway.connect(gateway.tokens.shortLivedToken(['customer'], randomUUID(), 1500))
-  await client.acknowledged
-  client.subscribe('1', SUBSCRIPTION)
-  await subscribed(gateway.orderUpdates, 1)
+  const client = await gateway.subscriber(gateway.tokens.shortLivedToken(['customer'], randomUUID(), 1500))
   t.match(await client.closed, { code: 4401, reason: 'The access token expired' })
   await subscribed(gateway.orderUpdates, 0)
   t.equal(gateway.orderUpdates.size, 0, 'its subscription left the hub')
@@ -132,10 +135,7 @@ t.test("the connection ends within about a second of the user's access being rev
   const revocations = new RevocationList()
   const gateway = await live(t, { revocations })
   const userId = randomUUID()
-  const client = gateway.connect(gateway.tokens.token(['customer'], userId))
-  await client.acknowledged
-  client.subscribe('1', SUBSCRIPTION)
-  await subscribed(gateway.orderUpdates, 1)
+  const client = await gateway.subscriber(gateway.tokens.token(['customer'], userId))
   const revokedAt = Date.now()
   revocations.add([{ id: randomUUID(), userId, revokedAt }])
   const { code, reason } = await client.closed
@@ -183,10 +183,7 @@ t.test('limits: subscriptions per connection and per user, a connection that nev
 t.test('a client that falls behind is disconnected (1013) instead of buffered without bound; one order coalesces', async (t) => {
   const gateway = await live(t, { env: { LIVE_PENDING_UPDATES: '5' } })
   const userId = randomUUID()
-  const steady = gateway.connect(gateway.tokens.token(['customer'], userId))
-  await steady.acknowledged
-  steady.subscribe('1', SUBSCRIPTION)
-  await subscribed(gateway.orderUpdates, 1)
+  const steady = await gateway.subscriber(gateway.tokens.token(['customer'], userId))
   // 50 changes of one order at once: only the newest waits, nothing overflows.
   const id = randomUUID()
   for (let index = 0; index < 50; index++) {
@@ -206,10 +203,7 @@ t.test('a client that falls behind is disconnected (1013) instead of buffered wi
 t.test('a client that stops reading is let go (1013, then cut) once its send buffer passes LIVE_MAX_BUFFERED_BYTES', async (t) => {
   const gateway = await live(t, { env: { LIVE_MAX_BUFFERED_BYTES: '65536' } })
   const userId = randomUUID()
-  const stalled = gateway.connect(gateway.tokens.token(['customer'], userId))
-  await stalled.acknowledged
-  stalled.subscribe('1', SUBSCRIPTION)
-  await subscribed(gateway.orderUpdates, 1)
+  const stalled = await gateway.subscriber(gateway.tokens.token(['customer'], userId))
   // The client's TCP socket stops reading: the kernel's buffers fill, then the gateway's.
   const tcp = (stalled.socket as unknown as { _socket: { pause(): void; destroy(): void } })._socket
   tcp.pause()

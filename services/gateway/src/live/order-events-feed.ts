@@ -69,7 +69,8 @@ export class OrderEventsFeed {
 
   async #connect(attempt: number): Promise<void> {
     if (this.#stopped) return
-    const consumer = this.#o.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 })
+    // A long poll: the broker answers as soon as an event arrives, so waiting longer costs no latency, only idle fetches.
+    const consumer = this.#o.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 })
     this.#consumer = consumer
     try {
       await consumer.connect()

@@ -35,10 +35,14 @@ class LiveOrders {
   readonly #onState = new Set<() => void>()
 
   constructor() {
+    let user = session.get()?.user.id
     session.subscribe((current) => {
-      // Signed out or another user: this connection is not theirs.
+      // A renewed token changes nothing here (the gateway closes the socket with 4401 when the
+      // token it was opened with expires); signing out, or in as someone else, ends the connection.
+      if (current?.user.id === user) return
+      user = current?.user.id
       this.#close()
-      if (current !== null && this.#listeners.size > 0) this.#connect(false)
+      if (current !== null && this.#listeners.size > 0) void this.#connect(false)
     })
   }
 
@@ -54,7 +58,7 @@ class LiveOrders {
   listen(listener: Listener): () => void {
     const id = String(this.#nextId++)
     this.#listeners.set(id, listener)
-    if (this.#socket === undefined && this.#retry === undefined) this.#connect(false)
+    if (this.#socket === undefined && this.#retry === undefined) void this.#connect(false)
     else if (this.#acknowledged) this.#start(id, listener)
     return () => {
       this.#listeners.delete(id)

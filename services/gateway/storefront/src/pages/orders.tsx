@@ -68,7 +68,8 @@ function OrderList() {
     undefined,
     (update) => {
       const shown = pages.items.find((order) => order.id === update.id)
-      if (shown === undefined || shown.status === update.status) return
+      // Not on this page, already known, or older than what the page shows.
+      if (shown === undefined || shown.status === update.status || shown.updatedAt > update.updatedAt) return
       pages.patch(update.id, { status: update.status, updatedAt: update.updatedAt })
       setSaid(announcement(update))
     },
@@ -126,7 +127,7 @@ function OrderDetail(props: { id: string }) {
   useOrderUpdates(
     props.id,
     (update) => {
-      if (shown === undefined || shown.status === update.status) return
+      if (shown === undefined || shown.status === update.status || shown.updatedAt > update.updatedAt) return
       setOrder({ ...shown, status: update.status, updatedAt: update.updatedAt })
       setSaid(announcement(update))
     },
