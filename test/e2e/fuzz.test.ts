@@ -155,10 +155,13 @@ function graphqlFindings(output: string, ownTokenRevoked = false): { expected: n
         const errors =
           (JSON.parse(body) as { errors?: Array<{ extensions?: { status?: number; classification?: string; code?: string } }> }).errors ??
           []
-        // The logout run ends its own session: once that reaches the gateway (within a second),
-        // the rest of its requests are refused as revoked, as they must be.
+        // The logout run ends its own session: the rest of its requests are refused as revoked, as
+        // they must be — by the user service at once, by the gateway once the revocation reaches
+        // it (within a second).
         const revoked = (e: { extensions?: { status?: number; code?: string } }) =>
-          ownTokenRevoked && e.extensions?.status === 401 && e.extensions.code === 'GW_UNAUTHENTICATED'
+          ownTokenRevoked &&
+          e.extensions?.status === 401 &&
+          (e.extensions.code === 'GW_UNAUTHENTICATED' || e.extensions.code === 'USR_UNAUTHENTICATED')
         explained =
           errors.length > 0 &&
           errors.every(
