@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Code, ConnectError } from '@connectrpc/connect'
 import { RevocationList } from '@polyshop/auth'
-import { type GraphqlWsClient, graphqlWs, type WsMessage } from '@polyshop/testkit'
+import { eventually, type GraphqlWsClient, graphqlWs, type WsMessage } from '@polyshop/testkit'
 import t from 'tap'
 import WebSocket from 'ws'
 import type { OrderUpdate } from '../src/live/order-updates.js'
@@ -10,12 +10,7 @@ import { build, sampleOrder } from './helper.js'
 const SUBSCRIPTION = 'subscription ($id: ID) { orderUpdated(id: $id) { id userId status updatedAt } }'
 
 /** Waits until `condition` holds (the protocol acknowledges no subscribe: the hub's count says it is registered). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 5000) throw new Error(`still not ${what} after 5 s`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+const until = (condition: () => boolean, what: string) => eventually(async () => (condition() ? true : undefined), 5000, what)
 
 async function live(t: { teardown: (fn: () => unknown) => void }, options: Parameters<typeof build>[1] = {}) {
   const gateway = await build(t, options)

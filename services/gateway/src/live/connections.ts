@@ -127,12 +127,6 @@ export class LiveConnections {
     return this.#connections.size
   }
 
-  get subscriptions(): number {
-    let total = 0
-    for (const connection of this.#connections.values()) total += connection.subscriptions
-    return total
-  }
-
   /** ws's verifyClient: past the connection limit, the upgrade is refused with 503 before any WebSocket exists. */
   readonly verifyClient = (_info: { req: IncomingMessage }, accept: (ok: boolean, code?: number, message?: string) => void): void => {
     if (this.#connections.size >= this.#o.limits.maxConnections) accept(false, 503, 'Too many live connections; retry later')
