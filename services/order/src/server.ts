@@ -7,7 +7,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node'
 import { serviceTokenSource, userServiceTrust } from '@polyshop/auth'
 import { mongoClientOptions } from '@polyshop/config'
 import { kafkaFromConfig } from '@polyshop/events'
-import { closeGrpcServer, serviceTokenInterceptor } from '@polyshop/grpc'
+import { closeGrpcServer, retryUnavailable, serviceTokenInterceptor } from '@polyshop/grpc'
 import { gracefulShutdown, listen } from '@polyshop/lifecycle'
 import { createLogger } from '@polyshop/logger'
 import { OutboxRelay } from '@polyshop/outbox'
@@ -61,12 +61,14 @@ const service = await buildOrderService({
   resolveKey: trust.resolveKey,
   revocations: trust.revocations,
   // gRPC over HTTP/2 to the product service; every call carries its own deadline and this
-  // service's own token (the product service refuses reservations from anyone else).
+  // service's own token (the product service refuses reservations from anyone else). A call
+  // the product service was not there to take (a pod restarting, a DNS blip) is sent again
+  // within its deadline: every InventoryService method is idempotent.
   inventory: createClient(
     InventoryService,
     createGrpcTransport({
       baseUrl: config.PRODUCT_GRPC_URL,
-      interceptors: [serviceTokenInterceptor(serviceTokens)]
+      interceptors: [retryUnavailable(), serviceTokenInterceptor(serviceTokens)]
     })
   ),
   onOutboxCommit: () => relay.wake(),
