@@ -18,6 +18,8 @@ interface Listener {
   onUpdate: (update: OrderUpdate) => void
   /** (Re)connected: what happened while the connection was down must be read again. */
   onResync: () => void
+  /** The gateway refused this subscription (an order that is not the shopper's): not asked for again. */
+  refused?: boolean
 }
 
 /** Close codes after which trying again at once is pointless (see the gateway's live/connections.ts). */
@@ -72,6 +74,7 @@ class LiveOrders {
   }
 
   #start(id: string, listener: Listener): void {
+    if (listener.refused === true) return
     this.#send({
       id,
       type: 'subscribe',
@@ -87,7 +90,14 @@ class LiveOrders {
 
   async #connect(refused: boolean): Promise<void> {
     this.#retry = undefined
-    const token = await liveAccessToken(refused)
+    let token: string | undefined
+    try {
+      token = await liveAccessToken(refused)
+    } catch {
+      // The shop could not be reached to renew the token: a failed attempt, tried again later.
+      if (this.#socket === undefined && this.#retry === undefined && this.#listeners.size > 0) this.#retryLater(false, 1006)
+      return
+    }
     // Signed out (or the session could not be renewed), or nobody listens any more.
     if (token === undefined || this.#listeners.size === 0 || this.#socket !== undefined) return
     const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`, 'graphql-transport-ws')
@@ -107,6 +117,10 @@ class LiveOrders {
       } else if (message.type === 'next' && message.id !== undefined) {
         const update = message.payload?.data?.orderUpdated
         if (update !== undefined) this.#listeners.get(message.id)?.onUpdate(update)
+      } else if (message.type === 'error' && message.id !== undefined) {
+        // This subscription alone was refused; the others on the socket go on.
+        const listener = this.#listeners.get(message.id)
+        if (listener !== undefined) listener.refused = true
       } else if (message.type === 'ping') {
         socket.send(JSON.stringify({ type: 'pong' }))
       }
@@ -122,12 +136,15 @@ class LiveOrders {
         void this.#connect(true)
         return
       }
-      this.#failures = wasAcknowledged ? 1 : this.#failures + 1
-      const delay = REFUSED.has(event.code)
-        ? MAX_DELAY_MS
-        : Math.min(MAX_DELAY_MS, 1000 * 2 ** (this.#failures - 1)) * (0.75 + Math.random() * 0.5)
-      this.#retry = setTimeout(() => void this.#connect(false), delay)
+      this.#retryLater(wasAcknowledged, event.code)
     }
+  }
+
+  /** Back-off from 1 s to 30 s with jitter, so a crowd cut off together does not come back together. */
+  #retryLater(wasAcknowledged: boolean, code: number): void {
+    this.#failures = wasAcknowledged ? 1 : this.#failures + 1
+    const delay = REFUSED.has(code) ? MAX_DELAY_MS : Math.min(MAX_DELAY_MS, 1000 * 2 ** (this.#failures - 1)) * (0.75 + Math.random() * 0.5)
+    this.#retry = setTimeout(() => void this.#connect(false), delay)
   }
 
   #close(): void {
