@@ -99,7 +99,7 @@ export function journeyTests(t: Pick<typeof tap, 'test'>, target: JourneyTarget)
     }
     const key = randomUUID()
     const placed = await api<Order>('/api/v1/orders', { method: 'POST', token: ada.token, body, headers: { 'idempotency-key': key } })
-    t.equal(placed.status, 201)
+    t.equal(placed.status, 201, `placed: ${JSON.stringify(placed.body)}`)
     t.equal(placed.body.status, 'CONFIRMED')
     t.equal(placed.body.total.amount, first.price.amount * 2 + second.price.amount, 'priced by the catalog')
     t.equal((await api<Product>(`/api/v1/products/${first.id}`)).body.stock, stockBefore - 2, 'stock reserved')
@@ -170,6 +170,7 @@ export function journeyTests(t: Pick<typeof tap, 'test'>, target: JourneyTarget)
         as
       )
     const mine = await place({ items: [{ productId: x.id, quantity: 1 }], shippingAddress: address }, randomUUID(), token)
+    t.same(mine.errors, undefined, 'placed without errors')
     t.equal(mine.data.placeOrder.status, 'CONFIRMED')
     const orders = await graphql<{ orders: { items: Array<{ id: string; items: Array<{ product: { id: string } }> }> } }>(
       '{ orders(first: 5) { items { id items { product { id } } } } }',
