@@ -185,8 +185,15 @@ export const mongoVariables = {
 }
 
 /** The MongoClient options every service uses, from its mongoVariables. */
-export function mongoClientOptions(config: { MONGODB_MAX_POOL_SIZE: number }): { serverSelectionTimeoutMS: number; maxPoolSize: number } {
-  return { serverSelectionTimeoutMS: 10_000, maxPoolSize: config.MONGODB_MAX_POOL_SIZE }
+export function mongoClientOptions(config: { MONGODB_MAX_POOL_SIZE: number }): {
+  serverSelectionTimeoutMS: number
+  socketTimeoutMS: number
+  maxPoolSize: number
+} {
+  // socketTimeoutMS: an operation whose connection stays silent for a minute fails instead of
+  // waiting for ever (the driver's default): a server that went away mid-reply must not hang a
+  // consumer's handler, and with it its partition, for good.
+  return { serverSelectionTimeoutMS: 10_000, socketTimeoutMS: 60_000, maxPoolSize: config.MONGODB_MAX_POOL_SIZE }
 }
 
 /** The hardening switches of a GraphQL server (gateway, recommendation). */

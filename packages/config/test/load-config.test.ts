@@ -54,6 +54,7 @@ t.test("a service's MongoDB pool size defaults to 10, is bounded, and reaches th
   t.equal(defaults.MONGODB_MAX_POOL_SIZE, 10)
   t.same(mongoClientOptions(loadConfig(mongo, { MONGODB_URL: valid.MONGODB_URL, MONGODB_MAX_POOL_SIZE: '25' })), {
     serverSelectionTimeoutMS: 10_000,
+    socketTimeoutMS: 60_000,
     maxPoolSize: 25
   })
   for (const bad of ['0', '501', 'many', '2.5']) {

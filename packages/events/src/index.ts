@@ -1,5 +1,12 @@
 export { createKafka, type KafkaClientOptions, type KafkaConfigVariables, kafkaFromConfig } from './client.js'
-export { EventConsumer, type EventConsumerOptions, type EventConsumerStats, PermanentEventError } from './consumer.js'
+export {
+  EventConsumer,
+  type EventConsumerOptions,
+  type EventConsumerStats,
+  isTransientFailure,
+  PermanentEventError,
+  TransientEventError
+} from './consumer.js'
 export {
   createEvent,
   DATA_CONTENT_TYPE,

@@ -13,7 +13,7 @@ import { type Db, MongoClient } from 'mongodb'
 import { type Logger, pino } from 'pino'
 
 export { freePort } from '@polyshop/devstack'
-export { type Mail, smsWebhook, smtpInbox } from './mail.js'
+export { type Mail, messageIdOf, type SmtpFault, smsWebhook, smtpInbox } from './mail.js'
 export { ADMIN, startWholeStack, type WholeStack, type WholeStackOptions } from './whole-stack.js'
 
 /** Something tap's `t` provides: teardown hooks. */

@@ -28,13 +28,38 @@ function decodeQuotedPrintable(raw: string): string {
   return Buffer.from(bytes).toString('utf8')
 }
 
+/**
+ * How the SMTP server misbehaves, for fault tests: `refuse` answers every new session and every
+ * MAIL FROM with 421 (service not available, a temporary failure); `stall` accepts the connection
+ * and then never answers (the client's own timeouts must end the attempt).
+ */
+export type SmtpFault = 'refuse' | 'stall' | undefined
+
+/** The Message-ID header of a raw mail, or undefined. */
+export function messageIdOf(raw: string): string | undefined {
+  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(raw)?.[1]
+}
+
 /** A real SMTP server in the test: nodemailer holds a full SMTP conversation with it. */
 export async function smtpInbox(t: Teardown, host = '127.0.0.1') {
   const mails: Mail[] = []
+  let fault: SmtpFault
+  const unavailable = () => Object.assign(new Error('service not available, try again later'), { responseCode: 421 })
+  const misbehave = (callback: (error?: Error) => void) => {
+    if (fault === 'refuse') callback(unavailable())
+    else if (fault !== 'stall') callback()
+    // stall: the callback is never called; the client times out.
+  }
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      misbehave(callback)
+    },
+    onMailFrom(_address, _session, callback) {
+      misbehave(callback)
+    },
     onData(stream, session, callback) {
       let raw = ''
       stream.on('data', (chunk: Buffer) => {
@@ -48,7 +73,14 @@ export async function smtpInbox(t: Teardown, host = '127.0.0.1') {
   })
   await new Promise<void>((resolve) => server.listen(0, host, resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { mails, url: `smtp://${host}:${(server.server.address() as AddressInfo).port}` }
+  return {
+    mails,
+    url: `smtp://${host}:${(server.server.address() as AddressInfo).port}`,
+    /** Starts (or with undefined ends) a fault; connections already open meet it at their next mail. */
+    setFault: (next: SmtpFault) => {
+      fault = next
+    }
+  }
 }
 
 /** An SMS provider's webhook. */

@@ -160,6 +160,21 @@ t.test('an order for an unknown user is retried, then dead-lettered with the rea
   t.equal(service.consumer.stats.retries, 1)
 })
 
+t.test('an SMTP server refusing with 421 holds the mail until it is back, however long: sent once, nothing dead-lettered', async (t) => {
+  // Two tries would be spent in well under a second: an outage must not count as tries.
+  const { service, topics, inbox, publish, kafka } = await setUp(t, { MAX_ATTEMPTS: '2' })
+  const dlq = await consumeTopic(t, kafka as Kafka, topics.dlq)
+  await publish(registered('u-outage'), topics.users)
+  await eventually(async () => (inbox.mails.length >= 1 ? true : undefined), 30_000, 'the welcome')
+  inbox.setFault('refuse')
+  await publish(orderCreated('u-outage', 'order-during-refusal'), topics.orders)
+  await eventually(async () => (service.consumer.stats.retries >= 3 ? true : undefined), 30_000, 'tries against the refusing server')
+  inbox.setFault(undefined)
+  await eventually(async () => (inbox.mails.some((m) => /order-du/i.test(m.raw)) ? true : undefined), 30_000, 'the confirmation')
+  t.equal(inbox.mails.filter((m) => /order-du/i.test(m.raw)).length, 1, 'one confirmation, after the refusals')
+  t.same(dlq, [], 'nothing dead-lettered')
+})
+
 t.test('admins list what was sent; others may not', async (t) => {
   const { service, topics, inbox, publish, tokens } = await setUp(t)
   await publish(registered('u4'), topics.users)

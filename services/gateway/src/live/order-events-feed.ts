@@ -70,7 +70,13 @@ export class OrderEventsFeed {
   async #connect(attempt: number): Promise<void> {
     if (this.#stopped) return
     // A long poll: the broker answers as soon as an event arrives, so waiting longer costs no latency, only idle fetches.
-    const consumer = this.#o.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 })
+    const consumer = this.#o.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 1000,
+      // Restarts are ours (below): kafkajs's single restart can leave the consumer stopped for good.
+      retry: { restartOnFailure: async () => false }
+    })
     this.#consumer = consumer
     try {
       await consumer.connect()
@@ -81,9 +87,9 @@ export class OrderEventsFeed {
         this.#joined = true
         for (const { partition, offset } of startOffsets) consumer.seek({ topic: this.#topic, partition, offset })
       })
-      // kafkajs restarts a crashed consumer by itself; when it gives up, start over from here.
+      // A crash (a broker outage outlasting kafkajs's retries): start over from here, with back-off.
       consumer.on(consumer.events.CRASH, (event) => {
-        if (event.payload.restart) return
+        if (this.#consumer !== consumer || this.#stopped) return
         this.#running = false
         this.#log.error({ err: event.payload.error }, 'live order updates stopped; reconnecting')
         void consumer.disconnect().finally(() => this.#later(1))

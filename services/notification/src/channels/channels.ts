@@ -1,3 +1,4 @@
+import { TransientEventError } from '@polyshop/events'
 import nodemailer from 'nodemailer'
 import type { Logger } from 'pino'
 
@@ -20,10 +21,23 @@ export interface SmsSender {
 /**
  * Email over SMTP (nodemailer), https://nodemailer.com/smtp/, on a pool of kept-open connections:
  * a new connection per mail (TCP, EHLO, perhaps TLS) would cost more than the mail. `pool` and
- * `maxConnections` in the URL's query override these defaults.
+ * `maxConnections` in the URL's query override these defaults. A server that accepts the
+ * connection and then stops answering fails the mail within seconds (nodemailer would otherwise
+ * wait up to ten minutes, holding the event and its partition): the event is retried.
  */
-export function smtpSender(url: string, from: string, connections = 4): EmailSender & { close(): void } {
-  const transport = nodemailer.createTransport({ url, pool: true, maxConnections: connections })
+export function smtpSender(
+  url: string,
+  from: string,
+  options: { connections?: number; greetingTimeoutMs?: number; socketTimeoutMs?: number } = {}
+): EmailSender & { close(): void } {
+  const transport = nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: options.connections ?? 4,
+    connectionTimeout: 10_000,
+    greetingTimeout: options.greetingTimeoutMs ?? 10_000,
+    socketTimeout: options.socketTimeoutMs ?? 20_000
+  })
   return {
     async send(email) {
       await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, messageId: email.messageId })
@@ -51,7 +65,10 @@ export function webhookSmsSender(url: string, timeoutMs = 5000): SmsSender {
         body: JSON.stringify(sms),
         signal: AbortSignal.timeout(timeoutMs)
       })
-      if (!response.ok) throw new Error(`SMS webhook answered ${response.status}`)
+      if (response.ok) return
+      // The provider is overloaded or down: the event waits for it; any other answer is this message's problem.
+      if (response.status >= 500 || response.status === 429) throw new TransientEventError(`SMS webhook answered ${response.status}`)
+      throw new Error(`SMS webhook answered ${response.status}`)
     }
   }
 }
