@@ -45,8 +45,11 @@ const INTERNAL_CODES = new Set([Code.Unknown, Code.Internal, Code.DataLoss, Code
 export function problemFromOrderError(error: unknown): ProblemError {
   const service = 'order'
   const connectError = ConnectError.from(error)
-  // "Unavailable, retry" reads the same whichever hop failed, and the same as over REST.
-  if (connectError.code === Code.Unavailable) {
+  // "Unavailable, retry" reads the same whichever hop failed, and the same as over REST. A call
+  // cancelled under the gateway (the order service's HTTP/2 stream reset or its process gone
+  // mid-call) is that too: the client did not close anything, and a retry with the same
+  // idempotency key is safe. (When the client does go away, nobody reads the answer.)
+  if (connectError.code === Code.Unavailable || connectError.code === Code.Canceled) {
     return errors.UPSTREAM_UNAVAILABLE(
       `The ${service} service is unavailable; retry shortly.`,
       { grpcStatus: 'UNAVAILABLE' },

@@ -71,6 +71,8 @@ t.test('every gRPC status becomes the HTTP problem of the one table', async (t) 
     [Code.PermissionDenied, 403, 'ORD_PERMISSION_DENIED'],
     [Code.Unauthenticated, 401, 'ORD_UNAUTHENTICATED'],
     [Code.Unavailable, 503, 'GW_UPSTREAM_UNAVAILABLE'],
+    // The order service's stream reset under the gateway (its process killed mid-call): retry, not 499.
+    [Code.Canceled, 503, 'GW_UPSTREAM_UNAVAILABLE'],
     [Code.DeadlineExceeded, 504, 'GW_UPSTREAM_TIMEOUT'],
     [Code.Internal, 502, 'ORD_INTERNAL']
   ]
