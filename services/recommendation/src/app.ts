@@ -3,7 +3,7 @@ import { ProductCatalogClient, RestClient } from '@polyshop/downstream'
 import { EventConsumer } from '@polyshop/events'
 import { graphqlHardeningFromConfig } from '@polyshop/graphql'
 import { healthRoutes, mongoPing, SERVICE_FASTIFY_OPTIONS } from '@polyshop/lifecycle'
-import { metrics } from '@polyshop/metrics'
+import { metrics, observedGauge } from '@polyshop/metrics'
 import { problemHandling } from '@polyshop/problem'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Kafka } from 'kafkajs'
@@ -79,6 +79,12 @@ export async function buildRecommendationService(options: RecommendationServiceO
   const http = Fastify({ ...SERVICE_FASTIFY_OPTIONS, loggerInstance: logger, bodyLimit: 64 * 1024 })
   await http.register(problemHandling, { prefix: 'REC' })
   await http.register(metrics, { service: 'recommendation' })
+  observedGauge(
+    http.metrics,
+    'recommendation_model_orders',
+    'orders the model counts: placed within its horizon and not cancelled, each once however often its events arrived',
+    () => model.orderCount
+  )
   await http.register(healthRoutes, { checks: { mongodb: mongoPing(db) }, isShuttingDown: options.isShuttingDown ?? (() => false) })
   await http.register(mercurius, {
     schema: typeDefs,

@@ -6,16 +6,17 @@ import { Learner } from '../src/domain/learner.js'
 import { RecommendationModel } from '../src/domain/model.js'
 import type { PurchaseDocument, Purchases } from '../src/domain/purchases.js'
 
-/** Purchase records in memory, with a switch to make reads fail like a MongoDB outage. */
+/** Purchase records in memory, with switches to make reads fail like a MongoDB outage, or never answer. */
 function memoryPurchases() {
   const records = new Map<string, PurchaseDocument>()
-  const state = { readsFail: false }
+  const state = { readsFail: false, readsHang: false }
   const read = async function* () {
     if (state.readsFail) throw new Error('MongoServerSelectionError: connection refused')
+    if (state.readsHang) await new Promise(() => {})
     yield* records.values()
   }
   const purchases = {
-    has: async (id: string) => records.has(id),
+    get: async (id: string) => records.get(id) ?? null,
     recordPlaced: async (p: Omit<PurchaseDocument, 'cancelled' | 'updatedAt'>) => {
       if (!records.has(p._id)) records.set(p._id, { ...p, cancelled: false, updatedAt: new Date() })
     },
@@ -68,4 +69,25 @@ t.test('a catalog outage does not keep an order out of the model: it is learnt w
   await learner.handle(created('o-1'))
   t.same(records.get('o-1')?.items, [{ productId: 'tea', quantity: 1, category: null }])
   t.equal(m.orderCount, 1)
+})
+
+t.test('a model read that never answers does not stop learning: each event is learnt by its own record', async (t) => {
+  const { purchases, state } = memoryPurchases()
+  const catalog = { getMany: async () => new Map() } as unknown as ProductCatalogClient
+  const m = model()
+  const learner = new Learner({ purchases, model: m, catalog, logger: testLogger().logger })
+  state.readsHang = true
+  void learner.sync().catch(() => undefined)
+  await learner.handle(created('o-1'))
+  await learner.handle(created('o-2'))
+  t.equal(m.orderCount, 2, 'both orders learnt while the read hangs')
+})
+
+t.test('an older version of a record, read late, does not undo a newer one', async (t) => {
+  const m = model()
+  const placedAt = new Date()
+  const record = { _id: 'o-1', userId: 'u-1', items: [{ productId: 'tea', quantity: 1, category: null }], placedAt }
+  m.apply({ ...record, cancelled: true, updatedAt: new Date(placedAt.getTime() + 2000) })
+  m.apply({ ...record, cancelled: false, updatedAt: new Date(placedAt.getTime() + 1000) })
+  t.equal(m.orderCount, 0, 'still cancelled')
 })

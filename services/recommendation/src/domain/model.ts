@@ -23,6 +23,8 @@ interface LearntOrder {
   placedAt: number
   /** Counted in the model (placed, not cancelled, inside the horizon). */
   active: boolean
+  /** The record's updatedAt: an older version arriving later (a slow read) is ignored. */
+  version: number
 }
 
 /** Horizon / half-life bound: weights then stay below 2^(3 × 300), far from a double's 2^1024. */
@@ -77,14 +79,19 @@ export class RecommendationModel {
     return active
   }
 
-  /** Brings one purchase record into the model; idempotent. */
+  /** Brings one purchase record into the model; idempotent, and a version older than the one applied changes nothing. */
   apply(purchase: PurchaseDocument): void {
     const placedAt = purchase.placedAt.getTime()
+    const version = purchase.updatedAt.getTime()
     const active = !purchase.cancelled && purchase.items.length > 0 && placedAt >= this.#o.now() - this.#o.horizonMs
     const known = this.#orders.get(purchase._id)
-    if (known?.active === active) return
+    if (known !== undefined && version < known.version) return
+    if (known?.active === active) {
+      known.version = version
+      return
+    }
     if (known?.active === true) this.#count(known, -1)
-    const order: LearntOrder = { userId: purchase.userId, items: purchase.items, placedAt, active }
+    const order: LearntOrder = { userId: purchase.userId, items: purchase.items, placedAt, active, version }
     if (active) this.#count(order, +1)
     this.#orders.set(purchase._id, order)
   }

@@ -33,8 +33,8 @@ export class Purchases {
     await this.collection.createIndex({ placedAt: 1 }, { name: 'placed' })
   }
 
-  async has(orderId: string): Promise<boolean> {
-    return (await this.collection.countDocuments({ _id: orderId }, { limit: 1 })) > 0
+  async get(orderId: string): Promise<PurchaseDocument | null> {
+    return await this.collection.findOne({ _id: orderId })
   }
 
   /** Records a placed order once; a second delivery (or an earlier cancellation) keeps what is there. */
