@@ -36,6 +36,19 @@ export const OrderConfigSchema = Type.Object({
     default: 100,
     description: "units a user's unpaid orders may hold in all"
   }),
+  RECOVERY_INTERVAL_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 60,
+    description: 'how often unpaid orders past their time are expired and stock held by interrupted attempts is given back'
+  }),
+  INTERRUPTED_ORDER_GRACE_SECONDS: Type.Integer({
+    minimum: 10,
+    maximum: 86_400,
+    default: 120,
+    description:
+      'an order attempt that died between reserving stock and storing the order is given up (its stock released, its idempotency key freed) once this old: long enough that its write can no longer land'
+  }),
   DOWNSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 60_000,

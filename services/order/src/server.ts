@@ -75,11 +75,13 @@ const service = await buildOrderService({
   isShuttingDown: () => shutdown.shuttingDown
 })
 
-// Every minute: stock still held by interrupted attempts, and unpaid orders past their time.
+// Every RECOVERY_INTERVAL_SECONDS: stock still held by interrupted attempts, and unpaid orders past their time.
 const recovery = setInterval(() => {
-  service.orders.recover().catch((error: unknown) => logger.warn({ err: error }, 'order recovery failed; will retry'))
+  service.orders
+    .recover(config.INTERRUPTED_ORDER_GRACE_SECONDS * 1000)
+    .catch((error: unknown) => logger.warn({ err: error }, 'order recovery failed; will retry'))
   service.orders.expireUnpaid().catch((error: unknown) => logger.warn({ err: error }, 'expiring unpaid orders failed; will retry'))
-}, 60_000)
+}, config.RECOVERY_INTERVAL_SECONDS * 1000)
 recovery.unref()
 
 service.grpc.listen(config.GRPC_PORT, config.HOST)
