@@ -62,6 +62,7 @@ COPY services/product/package.json services/product/
 COPY services/recommendation/package.json services/recommendation/
 COPY services/user/package.json services/user/
 COPY bench/package.json bench/
+COPY chaos/package.json chaos/
 RUN --mount=type=secret,id=npm-ca \
     if [ -f /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
  && npm ci --no-audit --no-fund --ignore-scripts \
@@ -83,6 +84,7 @@ COPY --from=dependencies /src/package.json /src/package-lock.json ./
 COPY --from=dependencies /src/packages packages
 COPY --from=dependencies /src/services services
 COPY --from=dependencies /src/bench bench
+COPY --from=dependencies /src/chaos chaos
 # With workspaces, `npm ci --omit=dev --workspace X` still installs the dev dependencies of the
 # workspace packages X depends on (testkit, kafkajs, mongodb, @types/… in the gateway): drop every
 # devDependencies list first. Then drop the links to workspace packages (the bundle has polyshop's
@@ -90,7 +92,7 @@ COPY --from=dependencies /src/bench bench
 RUN --mount=type=secret,id=npm-ca \
     if [ -f /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
  && node -e 'const fs = require("node:fs"); for (const file of process.argv.slice(1)) { const manifest = JSON.parse(fs.readFileSync(file, "utf8")); delete manifest.devDependencies; fs.writeFileSync(file, JSON.stringify(manifest)) }' \
-      package.json packages/*/package.json services/*/package.json bench/package.json \
+      package.json packages/*/package.json services/*/package.json bench/package.json chaos/package.json \
  && npm ci --no-audit --no-fund --ignore-scripts --omit=dev --workspace "services/${SERVICE}" \
  && npm cache clean --force \
  && rm -rf node_modules/@polyshop node_modules/.bin node_modules/.package-lock.json "services/${SERVICE}/node_modules/.bin" \

@@ -3,7 +3,7 @@
 // scenarios, writes bench/results/<date>.json and latest.{json,md}, and stops what it started.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { repoRoot, stackProfile, startStack, stopStack } from '@polyshop/devstack'
+import { repoRoot, runWhenMain, stackProfile, startStack, stopStack } from '@polyshop/devstack'
 import { ADMIN, freePort, startWholeStack } from '@polyshop/testkit'
 import { buildServices } from '../../scripts/build.js'
 import { type BenchContext, FULL, type ScenarioReport, type Settings, SMOKE } from './context.js'
@@ -179,12 +179,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error)
-      process.exit(1)
-    }
-  )
-}
+runWhenMain(import.meta.url, main)

@@ -168,7 +168,7 @@ t.test('a profile change reaches the mails, and what a user writes stays inert t
 t.test(
   'failure: with the product service down the catalog is a quick 503 and the gateway stays healthy; it recovers by itself',
   async (t) => {
-    const restart = await stack.stopProduct()
+    const restart = await stack.stop('product')
     const started = Date.now()
     const down = await api<{ code: string; status: number }>('/api/v1/products/beanie')
     t.equal(down.status, 503)

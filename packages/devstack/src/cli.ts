@@ -1,13 +1,13 @@
-// polyshop devstack: `npm run stack -- start|stop|status [--profile local|test]`
+// polyshop devstack: `npm run stack -- start|stop|status [--profile local|test|bench|chaos]`
 import { parseArgs } from 'node:util'
 import { stackProfile, stackStatus, startStack, stopStack } from './stack.js'
 
-const usage = 'usage: npm run stack -- <start|stop|status> [--profile local|test]'
+const usage = 'usage: npm run stack -- <start|stop|status> [--profile local|test|bench|chaos]'
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { profile: { type: 'string', default: 'local' } } })
   const [command] = positionals
-  if (values.profile !== 'local' && values.profile !== 'test') {
+  if (values.profile !== 'local' && values.profile !== 'test' && values.profile !== 'bench' && values.profile !== 'chaos') {
     console.error(`unknown profile "${values.profile}"\n${usage}`)
     return 2
   }

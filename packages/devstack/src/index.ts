@@ -1,4 +1,5 @@
 export { CHROMIUM_PATH, ensureChromium } from './browser.js'
+export { runWhenMain } from './command.js'
 export {
   COMPOSE_TEST_PROJECT_PREFIX,
   type ContainerTool,

@@ -26,7 +26,9 @@ export interface StackProfile {
 const PROFILE_PORTS = {
   local: { kafkaPort: 9092, mongoPort: 27017 },
   test: { kafkaPort: 19092, mongoPort: 27117 },
-  bench: { kafkaPort: 29092, mongoPort: 27217 }
+  bench: { kafkaPort: 29092, mongoPort: 27217 },
+  // `npm run chaos` stops and starts these servers on purpose: never the ones of another profile.
+  chaos: { kafkaPort: 39092, mongoPort: 27317 }
 }
 
 export function stackProfile(name: keyof typeof PROFILE_PORTS): StackProfile {

@@ -71,6 +71,9 @@ export async function smtpInbox(t: Teardown, host = '127.0.0.1') {
       })
     }
   })
+  // A client that goes away mid-conversation (a notification service killed in a fault test) is
+  // an 'error' on the server: without a listener, it would end the test process.
+  server.on('error', () => {})
   await new Promise<void>((resolve) => server.listen(0, host, resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
   return {

@@ -19,8 +19,16 @@ export interface WholeStack {
   /** Each service's MONGODB_URL (its own database). */
   databases: Record<string, string>
   mails: Awaited<ReturnType<typeof smtpInbox>>['mails']
-  /** Stops the product service (SIGTERM, drained) and returns a function that starts it again on the same ports and database. */
-  stopProduct: () => Promise<() => Promise<void>>
+  /** The SMTP server's misbehaviour, for fault tests. */
+  setSmtpFault: Awaited<ReturnType<typeof smtpInbox>>['setFault']
+  /** What the SMS webhook received. */
+  sms: Awaited<ReturnType<typeof smsWebhook>>['calls']
+  /**
+   * Stops a service (SIGTERM: drained; SIGKILL: as a crash) and returns a function that starts
+   * it again on the same ports, database and environment, resolving once it answers /healthz.
+   */
+  stop: (name: string, signal?: NodeJS.Signals) => Promise<() => Promise<void>>
+  /** The current process of each service (replaced by a restart). */
   processes: Record<string, ServiceProcess>
 }
 
@@ -124,6 +132,14 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
     }
   }
   const processes: Record<string, ServiceProcess> = {}
+  const healthPorts: Record<string, number> = {
+    user: ports.user,
+    product: ports.product,
+    order: ports.order,
+    recommendation: ports.recommendation,
+    notification: ports.notification,
+    gateway: ports.gateway
+  }
   const start = async (name: string, port: number) => {
     processes[name] = spawnService(t, name, { ...common, ...env[name], ...options.env?.[name] }, options.nodeArgs?.[name])
     await healthy(`${url(port)}/healthz`, processes[name], `${name} to answer`)
@@ -156,12 +172,18 @@ export async function startWholeStack(t: Teardown, options: WholeStackOptions = 
       gatewayManagement: url(ports.gatewayManagement)
     },
     mails: inbox.mails,
+    setSmtpFault: inbox.setFault,
+    sms: sms.calls,
     processes,
-    stopProduct: async () => {
-      const product = processes.product as ServiceProcess
-      product.child.kill('SIGTERM')
-      await product.exited
-      return () => start('product', ports.product)
+    stop: async (name, signal = 'SIGTERM') => {
+      const running = processes[name]
+      const port = healthPorts[name]
+      if (running === undefined || port === undefined) throw new Error(`no service ${name}`)
+      if (running.child.exitCode === null && running.child.signalCode === null) {
+        running.child.kill(signal)
+        await running.exited
+      }
+      return () => start(name, port)
     }
   }
 }
