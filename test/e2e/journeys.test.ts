@@ -13,7 +13,9 @@ interface Product {
 }
 
 // Many sign-ins from one address (this test): the gateway's per-IP auth limit would refuse them.
-const stack = await startWholeStack(t, { env: { gateway: { AUTH_RATE_LIMIT_PER_MINUTE: '1000' } } })
+// Every shopper of this file comes from one address: the per-client limits on sign-ins and on
+// orders (30 a minute) would otherwise refuse this file's own pace (the limits are tested in the gateway's tests).
+const stack = await startWholeStack(t, { env: { gateway: { AUTH_RATE_LIMIT_PER_MINUTE: '1000', ORDER_RATE_LIMIT_PER_MINUTE: '1000' } } })
 const { api, graphql, register } = journeyClient(stack.gateway)
 journeyTests(t, { gateway: stack.gateway, orderGrpc: stack.orderGrpc, mails: async () => stack.mails })
 
