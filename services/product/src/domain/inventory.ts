@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect'
 import { KeyedMutex } from '@polyshop/keyed-mutex'
-import type { Collection, Db } from 'mongodb'
+import type { Collection, Db, Filter, UpdateFilter } from 'mongodb'
 import type { Logger } from 'pino'
 import type { ProductDocument, ProductRepository } from '../repositories/products.js'
 
@@ -101,7 +101,7 @@ export class Inventory {
       const applied: StockLine[] = []
       try {
         for (const line of [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1))) {
-          await this.#take(line)
+          await this.#take(orderId, line)
           applied.push(line)
           await this.#reservations.updateOne({ _id: orderId }, { $push: { applied: line.productId }, $set: { updatedAt: new Date() } })
         }
@@ -118,6 +118,8 @@ export class Inventory {
         throw error
       }
       await this.#reservations.updateOne({ _id: orderId }, { $set: { state: 'reserved', updatedAt: new Date() } })
+      // The reservation now lists every line: the products' marks of this order have done their job.
+      for (const line of lines) await this.#onProduct(line.productId, { $unset: { [`${TAKING}.${orderId}`]: '' } })
       return lines
     })
   }
@@ -163,36 +165,64 @@ export class Inventory {
     return await this.#locks.run(`product:${productId}`, work)
   }
 
-  /**
-   * The conditional atomic decrement: only if enough stock is left. A crash between this and
-   * recording it in `applied` leaks those units (never oversells); recoverInterrupted cannot
-   * see them, so it is logged by nothing: keep the window small.
-   */
-  async #take(line: StockLine): Promise<void> {
-    await this.#locks.run(`product:${line.productId}`, async () => {
-      const result = await this.#products.updateOne(
-        { _id: line.productId, stock: { $gte: line.quantity } },
-        { $inc: { stock: -line.quantity }, $set: { updatedAt: new Date() } }
-      )
-      if (result.matchedCount === 1) return
-      const product = await this.#products.findOne({ _id: line.productId }, { projection: { stock: 1 } })
-      if (product === null) throw new ConnectError(`product ${line.productId} does not exist`, Code.NotFound)
-      throw new ConnectError(`only ${product.stock} of product ${line.productId} left, ${line.quantity} asked`, Code.FailedPrecondition)
+  /** One write to a product's document, queued behind the others on that product (see KeyedMutex). */
+  async #onProduct(productId: string, update: UpdateFilter<ProductDocument>, filter: Filter<ProductDocument> = {}): Promise<boolean> {
+    return await this.#locks.run(`product:${productId}`, async () => {
+      const result = await this.#products.updateOne({ ...filter, _id: productId }, update)
+      return result.matchedCount === 1
     })
   }
 
   /**
-   * Gives back every line still listed in `applied`, unlisting each as soon as it is back, so
-   * a rollback interrupted halfway and tried again never returns a line twice.
+   * The conditional atomic decrement: only if enough stock is left, and marking the product
+   * with the order in the same write (`taking.<order>`). The reservation's `applied` is a second
+   * document, written after: if the process or the database goes away in between, the mark
+   * still says this order took these units, so a rollback gives them back (and a take repeated
+   * for the same order takes nothing more).
+   */
+  async #take(orderId: string, line: StockLine): Promise<void> {
+    const mark = `${TAKING}.${orderId}`
+    const taken = await this.#onProduct(
+      line.productId,
+      { $inc: { stock: -line.quantity }, $set: { [mark]: line.quantity, updatedAt: new Date() } },
+      { stock: { $gte: line.quantity }, [mark]: { $exists: false } }
+    )
+    if (taken) return
+    const product = await this.#products.findOne({ _id: line.productId }, { projection: { stock: 1, [TAKING]: 1 } })
+    if (product === null) throw new ConnectError(`product ${line.productId} does not exist`, Code.NotFound)
+    if ((product as StockMarks)[TAKING]?.[orderId] !== undefined) return
+    throw new ConnectError(`only ${product.stock} of product ${line.productId} left, ${line.quantity} asked`, Code.FailedPrecondition)
+  }
+
+  /**
+   * Gives back every line this order took — listed in `applied`, or only marked on the product
+   * (a take whose record never landed) — exactly once: the give-back is one write that also
+   * marks the product `returned.<order>`, so a rollback interrupted anywhere and tried again
+   * never returns a line twice; the marks are cleared once the reservation no longer lists it.
    */
   async #rollBack(reservation: ReservationDocument): Promise<void> {
-    for (const productId of reservation.applied) {
-      const line = reservation.lines.find((l) => l.productId === productId)
-      if (line === undefined) continue
-      await this.#locks.run(`product:${productId}`, () =>
-        this.#products.updateOne({ _id: productId }, { $inc: { stock: line.quantity }, $set: { updatedAt: new Date() } })
+    const orderId = reservation._id
+    const taking = `${TAKING}.${orderId}`
+    const returned = `${RETURNED}.${orderId}`
+    for (const line of reservation.lines) {
+      const listed = reservation.applied.includes(line.productId)
+      await this.#onProduct(
+        line.productId,
+        { $inc: { stock: line.quantity }, $set: { [returned]: line.quantity, updatedAt: new Date() }, $unset: { [taking]: '' } },
+        { [returned]: { $exists: false }, ...(listed ? {} : { [taking]: { $exists: true } }) }
       )
-      await this.#reservations.updateOne({ _id: reservation._id }, { $pull: { applied: productId }, $set: { updatedAt: new Date() } })
+      if (listed) {
+        await this.#reservations.updateOne({ _id: orderId }, { $pull: { applied: line.productId }, $set: { updatedAt: new Date() } })
+      }
+      await this.#onProduct(line.productId, { $unset: { [returned]: '' } })
     }
   }
+}
+
+/** Per-order marks on a product document (see #take and #rollBack); never part of what the API shows. */
+const TAKING = 'taking'
+const RETURNED = 'returned'
+interface StockMarks {
+  [TAKING]?: Record<string, number>
+  [RETURNED]?: Record<string, number>
 }

@@ -47,7 +47,8 @@ interface Cursor {
 /** At most this many matches are ranked by relevance in the service. */
 const RELEVANCE_CANDIDATES = 2000
 
-const PROJECTION = { keywords: 0, nameSort: 0 } as const
+// The inventory's per-order marks (taking, returned) are bookkeeping, not the product.
+const PROJECTION = { keywords: 0, nameSort: 0, taking: 0, returned: 0 } as const
 
 function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id])).toString('base64url')
@@ -154,7 +155,7 @@ export class ProductRepository {
     }
     const order: Sort = { [ordering.field]: ordering.direction, _id: ordering.direction }
     const page = await this.products
-      .find(conditions.length > 0 ? { $and: conditions } : {}, { projection: { keywords: 0 } })
+      .find(conditions.length > 0 ? { $and: conditions } : {}, { projection: { keywords: 0, taking: 0, returned: 0 } })
       .sort(order)
       .limit(query.limit + 1)
       .toArray()
