@@ -43,7 +43,7 @@ export interface ChaosResult {
   duplicated: number
   oversold: number
   stuck: number
-  /** Units taken from stock that no live order holds (see the README's chaos section: a known window, not yet closed). */
+  /** Units taken from stock that no live order holds. */
   leaked: number
   passed: boolean
   faults: InjectedFault[]
